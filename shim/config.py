@@ -1,0 +1,108 @@
+"""Server configuration: defaults < YAML file < TOKEN_SHIM_* environment < flags.
+
+Pure: the environment and the file's text are passed in, nothing is read here
+except through `load_file`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import yaml
+
+from shim.settings_catalog import SETTINGS, env_name
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = "sqlite:///./token-shim.db"
+    bootstrap_password: str | None = None
+    max_body_bytes: int = 64 * 1024
+    purge_interval: float = 3600.0
+    purge_batch: int = 1000
+    token_hashing_default: bool = False
+    clusters: tuple[str, ...] = ("local",)
+    public_url: str | None = None
+    log_level: str = "info"
+    pinned_settings: Mapping[str, str] = field(default_factory=dict)
+
+
+_CONVERT = {
+    "port": int,
+    "max_body_bytes": int,
+    "purge_interval": float,
+    "purge_batch": int,
+    "token_hashing_default": lambda v: _bool(v),
+    "clusters": lambda v: tuple(_list(v)),
+}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+OPTIONS = tuple(f.name for f in dataclasses.fields(Config) if f.name != "pinned_settings")
+
+
+def load_file(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the config file must be a YAML mapping")
+    return data
+
+
+def build_config(
+    file_data: Mapping[str, Any], environ: Mapping[str, str], flags: Mapping[str, Any]
+) -> Config:
+    """Merge the three layers; unknown file keys are an error, not silently ignored."""
+    values: dict[str, Any] = {}
+    unknown = set(file_data) - set(OPTIONS) - {"pinned_settings"}
+    if unknown:
+        raise ValueError(f"unknown config file keys: {', '.join(sorted(unknown))}")
+    values.update({k: v for k, v in file_data.items() if k in OPTIONS})
+    for name in OPTIONS:
+        env = environ.get(f"TOKEN_SHIM_{name.upper()}")
+        if env is not None:
+            values[name] = env
+    values.update({k: v for k, v in flags.items() if v is not None and k in OPTIONS})
+    converted = {k: _CONVERT.get(k, lambda v: v)(v) for k, v in values.items()}
+    pins = _pins(file_data.get("pinned_settings") or {}, environ)
+    return Config(**converted, pinned_settings=pins)
+
+
+def _pins(from_file: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Settings fixed outside the API: the file's `pinned_settings`, then CATTLE_* env."""
+    unknown = set(from_file) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown pinned settings: {', '.join(sorted(unknown))}")
+    pins = {name: _text(value) for name, value in from_file.items()}
+    for name in SETTINGS:
+        if env_name(name) in environ:
+            pins[name] = environ[env_name(name)]
+    return pins
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

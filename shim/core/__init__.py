@@ -1,0 +1,1 @@
+"""The domain: tokens, settings, users, features and authentication. No HTTP here."""

@@ -1,0 +1,195 @@
+"""API, session, kubeconfig and system tokens: creation, reads, updates, deletion."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any, Iterable
+
+from shim import crypto, policy
+from shim.core.features import FeatureService
+from shim.core.principal import Principal
+from shim.core.settings import SettingsService
+from shim.errors import ApiError, bad_request, forbidden, invalid_field, not_found
+from shim.settings_catalog import KUBECONFIG_TTL, MAX_TTL, SESSION_TTL
+from shim.store.base import Conflict, Store, Token, TokenQuery
+
+SYSTEM_KINDS = ("kubectl-shell", "agent", "compose-token", "helm-token", "drain-node")
+KINDS = ("api", "session", "kubeconfig") + SYSTEM_KINDS
+# Fields a client may send back unchanged but never change (body key -> record attribute).
+IMMUTABLE = {
+    "userId": "user_id", "clusterId": "cluster_id", "kind": "kind",
+    "isDerived": "is_derived", "authProvider": "auth_provider",
+}
+_RETRIES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    """A token as created, with the bearer value shown this once."""
+
+    token: Token
+    bearer: str
+
+
+class TokenService:
+    def __init__(
+        self, store: Store, settings: SettingsService, features: FeatureService,
+        clusters: Iterable[str],
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.features = features
+        self.clusters = frozenset(clusters)
+
+    async def create(
+        self, actor: Principal, now: int, *, description: str = "", ttl: int = 0,
+        cluster_id: str | None = "", user_id: str | None = None, kind: str = "api",
+        enabled: bool = True, tf_doc: str | None = None,
+    ) -> NewToken:
+        owner = await self._owner(actor, user_id)
+        cluster = self._cluster(cluster_id)
+        if kind in SYSTEM_KINDS:
+            if not actor.is_admin:
+                raise forbidden(f"only an admin may create {kind} tokens")
+            return await self._insert(
+                owner, kind, now, description=description, ttl=0, requested=ttl,
+                cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+            )
+        effective = policy.clamp_ttl(ttl, self.settings.minutes(MAX_TTL))
+        return await self._insert(
+            owner, "api", now, description=description, ttl=effective, requested=ttl,
+            cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+        )
+
+    async def create_session(
+        self, user_id: str, now: int, *, description: str = "", ttl: int = 0,
+        response_type: str = "",
+    ) -> NewToken:
+        """A login token: session TTL (not clamped), or a kubeconfig token for kubectl."""
+        if response_type.startswith("kubeconfig_"):
+            return await self.create_kubeconfig(user_id, now)
+        session = self.settings.minutes(SESSION_TTL) * policy.MINUTE_MS
+        effective = min(ttl, session) if ttl and session else (ttl or session)
+        return await self._insert(
+            user_id, "session", now, description=description, ttl=effective, requested=ttl,
+            is_derived=False, last_activity=now,
+        )
+
+    async def create_kubeconfig(self, user_id: str, now: int, cluster_id: str = "") -> NewToken:
+        minutes = self.settings.minutes(KUBECONFIG_TTL)
+        effective = policy.clamp_ttl(minutes * policy.MINUTE_MS, self.settings.minutes(MAX_TTL))
+        return await self._insert(
+            user_id, "kubeconfig", now, description="Kubeconfig token", ttl=effective,
+            requested=minutes * policy.MINUTE_MS, cluster_id=cluster_id,
+        )
+
+    async def _insert(self, user_id: str, kind: str, now: int, *, ttl: int, requested: int,
+                      **fields: Any) -> NewToken:
+        secret = crypto.new_secret()
+        stored = crypto.hash_secret(secret) if self.features.hashing else secret
+        for _ in range(_RETRIES):
+            token = Token(
+                id=_new_id(kind, user_id), user_id=user_id, kind=kind, secret=stored,
+                ttl=ttl, ttl_requested=requested, created=now, uuid=str(uuid.uuid4()),
+                **{"description": "", **fields},
+            )
+            try:
+                await self.store.insert_token(token)
+                return NewToken(token, f"{token.id}:{secret}")
+            except Conflict:
+                continue  # five random characters collide now and then: draw again
+        raise ApiError(503, "ServerError", "could not allocate a token id; try again")
+
+    async def _owner(self, actor: Principal, user_id: str | None) -> str:
+        if not user_id or user_id == actor.user.id:
+            return actor.user.id
+        if not actor.is_admin:
+            raise forbidden("only an admin may create tokens for another user")
+        if await self.store.get_user(user_id) is None:
+            raise invalid_field("userId", user_id, "is not an existing user")
+        return user_id
+
+    def _cluster(self, cluster_id: str | None) -> str:
+        if cluster_id and cluster_id not in self.clusters:
+            raise invalid_field("clusterId", cluster_id, "is not a known cluster")
+        return cluster_id or ""
+
+    async def get(self, actor: Principal, token_id: str) -> Token:
+        token = await self.store.get_token(token_id)
+        if token is None or not actor.may_see(token.user_id):
+            raise not_found(f"{token_id} not found")
+        return token
+
+    async def list(self, actor: Principal, query: TokenQuery) -> list[Token]:
+        if not actor.is_admin:
+            query = replace(query, user_id=actor.user.id)
+        return await self.store.list_tokens(query)
+
+    async def update(
+        self, actor: Principal, token_id: str, changes: dict[str, Any], now: int,
+        *, expected_version: int | None = None, tf_doc: str | None = None,
+    ) -> Token:
+        """Change description, enabled and ttl; retried when a concurrent write wins."""
+        for _ in range(_RETRIES):
+            token = await self.get(actor, token_id)
+            if expected_version is not None and token.version != expected_version:
+                raise ApiError(412, "PreconditionFailed", f"{token_id} has changed (version {token.version})")
+            updated = self._apply(actor, token, changes)
+            if tf_doc is not None:
+                updated = replace(updated, tf_doc=tf_doc)
+            if updated == token:
+                return token
+            try:
+                return await self.store.update_token(updated)
+            except Conflict:
+                if expected_version is not None:
+                    raise ApiError(412, "PreconditionFailed", f"{token_id} has changed") from None
+        raise ApiError(409, "Conflict", f"{token_id} is being changed by others; try again")
+
+    def _apply(self, actor: Principal, token: Token, changes: dict[str, Any]) -> Token:
+        for field, attribute in IMMUTABLE.items():
+            if field in changes and (changes[field] or "") != (getattr(token, attribute) or ""):
+                raise invalid_field(field, changes[field], "is immutable")
+        updated = token
+        if "description" in changes:
+            updated = replace(updated, description=changes["description"])
+        if "enabled" in changes:
+            updated = replace(updated, enabled=changes["enabled"])
+        if "ttl" in changes and changes["ttl"] != token.ttl_requested:
+            updated = replace(updated, **self._new_ttl(actor, token, changes["ttl"]))
+        return updated
+
+    def _new_ttl(self, actor: Principal, token: Token, requested: int) -> dict[str, int]:
+        if token.kind in SYSTEM_KINDS:
+            if requested != 0:
+                raise invalid_field("ttl", requested, f"is fixed at 0 for {token.kind} tokens")
+            return {"ttl_requested": 0}
+        effective = policy.clamp_ttl(requested, self.settings.minutes(MAX_TTL))
+        if not actor.is_admin and policy.extends_ttl(token.ttl, effective):
+            raise invalid_field("ttl", requested, "forbidden to extend time-to-live")
+        return {"ttl": effective, "ttl_requested": requested}
+
+    async def delete(self, actor: Principal, token_id: str) -> None:
+        token = await self.get(actor, token_id)
+        if token.id == actor.token.id and token.kind == "session":
+            raise bad_request("Cannot delete token for current session. Use logout instead")
+        if not await self.store.delete_token(token.id):
+            raise not_found(f"{token_id} not found")
+
+    async def logout(self, actor: Principal) -> None:
+        await self.store.delete_token(actor.token.id)
+
+    async def logout_all(self, actor: Principal) -> int:
+        return await self.store.delete_sessions(actor.user.id)
+
+    async def purge(self, now: int, batch: int) -> int:
+        return await self.store.purge_expired(now, batch)
+
+
+def _new_id(kind: str, user_id: str) -> str:
+    if kind == "kubeconfig":
+        return f"kubeconfig-{user_id}{crypto.new_suffix()}"
+    if kind in SYSTEM_KINDS:
+        return f"{kind}-{crypto.new_suffix()}"
+    return f"token-{crypto.new_suffix()}"

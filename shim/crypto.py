@@ -1,0 +1,101 @@
+"""Token ids and secrets, Rancher's versioned secret hashes, password hashes."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
+
+ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+SECRET_LENGTH = 54
+SUFFIX_LENGTH = 5
+_SALT_BYTES = 8
+
+
+def random_chars(n: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(n))
+
+
+def new_suffix() -> str:
+    return random_chars(SUFFIX_LENGTH)
+
+
+def new_secret() -> str:
+    return random_chars(SECRET_LENGTH)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 in Rancher's `$2:<salt>:<hash>` format (base64, no padding)."""
+    salt = secrets.token_bytes(_SALT_BYTES)
+    digest = hashlib.sha256(salt + secret.encode()).digest()
+    return f"$2:{_b64(salt)}:{_b64(digest)}"
+
+
+def hash_secret_sha3(secret: str) -> str:
+    """Rancher's SHA3-512 `$3:1:<salt>:<hash>` format (what Rancher's code writes)."""
+    salt = secrets.token_bytes(_SALT_BYTES)
+    digest = hashlib.sha3_512(salt + secret.encode()).digest()
+    return f"$3:1:{_b64(salt)}:{_b64(digest)}"
+
+
+def is_hashed(stored: str) -> bool:
+    return stored.startswith("$")
+
+
+def verify_secret(stored: str, given: str) -> bool:
+    """Constant-time check of a presented secret against a stored one."""
+    if not is_hashed(stored):
+        return hmac.compare_digest(stored.encode(), given.encode())
+    parts = stored[1:].split(":")
+    try:
+        if parts[0] == "2" and len(parts) == 3:
+            return _check(hashlib.sha256, parts[1], parts[2], given)
+        if parts[0] == "3" and len(parts) == 4 and parts[1] == "1":
+            return _check(hashlib.sha3_512, parts[2], parts[3], given)
+    except ValueError:
+        return False
+    return False
+
+
+def _check(algorithm, salt_b64: str, hash_b64: str, given: str) -> bool:
+    expected = _unb64(hash_b64)
+    actual = algorithm(_unb64(salt_b64) + given.encode()).digest()
+    return len(expected) > 0 and hmac.compare_digest(expected, actual)
+
+
+# Passwords: scrypt from hashlib, deliberately slow; never on the token hot path.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    params = f"{_SCRYPT['n']}:{_SCRYPT['r']}:{_SCRYPT['p']}"
+    return f"scrypt:{params}:{_b64(salt)}:{_b64(digest)}"
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split(":")
+        actual = hashlib.scrypt(
+            password.encode(), salt=_unb64(salt), dklen=32, n=int(n), r=int(r), p=int(p)
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(_unb64(digest), actual)
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """Verified against when a username is unknown, so timing hides whether it exists."""
+    return hash_password(secrets.token_urlsafe(16))

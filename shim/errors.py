@@ -1,0 +1,84 @@
+"""The error family and the one place that renders an error body per face."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ApiError(Exception):
+    status: int
+    code: str
+    message: str
+    details: list[dict[str, Any]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+
+def unauthorized() -> ApiError:
+    return ApiError(401, "Unauthorized", "must authenticate")
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "PermissionDenied", message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, "NotFound", message)
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+def invalid(message: str, details: list[dict[str, Any]] | None = None) -> ApiError:
+    return ApiError(422, "InvalidBodyContent", message, details or [])
+
+
+def invalid_field(name: str, value: Any, rule: str, code: str = "InvalidBodyContent") -> ApiError:
+    detail = {"field": name, "value": value, "rule": rule}
+    return ApiError(422, code, f"{name}: {value!r} {rule}", [detail])
+
+
+def conflict(message: str) -> ApiError:
+    return ApiError(409, "Conflict", message)
+
+
+def server_error() -> ApiError:
+    return ApiError(500, "ServerError", "internal error; nothing was committed")
+
+
+def render(face: str, err: ApiError) -> dict[str, Any]:
+    """The body of an error response on `face` ("v3", "terraform" or "kube")."""
+    if face == "kube":
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": err.message,
+            "reason": err.code,
+            "code": err.status,
+        }
+    if face == "terraform":
+        body: dict[str, Any] = {"status": err.status, "code": err.code, "message": err.message}
+        if err.details:
+            body["details"] = err.details
+        return body
+    if err.status == 401:
+        # Rancher's authentication filter answers with exactly this body.
+        return {"type": "error", "status": "401", "message": err.message}
+    body = {
+        "type": "error",
+        "baseType": "error",
+        "status": err.status,
+        "code": err.code,
+        "message": err.message,
+    }
+    if err.details:
+        body["details"] = err.details
+        body["fieldName"] = err.details[0].get("field", "")
+    return body

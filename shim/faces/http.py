@@ -1,0 +1,97 @@
+"""What every handler shares: JSON bodies, the clock, the caller."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from shim.core.principal import Principal
+from shim.errors import ApiError, forbidden, unauthorized
+from shim.keys import CLOCK, CORE, PRINCIPAL, SCHEMAS, Core
+
+MAX_DEPTH = 32
+
+
+def core(request: web.Request) -> Core:
+    return request.app[CORE]
+
+
+def now(request: web.Request) -> int:
+    return request.app[CLOCK]()
+
+
+def principal(request: web.Request) -> Principal:
+    found = request.get(PRINCIPAL)
+    if found is None:
+        raise unauthorized()
+    return found
+
+
+def require_admin(request: web.Request, what: str) -> Principal:
+    actor = principal(request)
+    if not actor.is_admin:
+        raise forbidden(f"only an admin may {what}")
+    return actor
+
+
+async def read_json(request: web.Request, schema: str) -> dict[str, Any]:
+    """Parse the body strictly, then validate it against schemas/<schema>.json."""
+    ctype = request.content_type
+    if request.body_exists and ctype not in ("application/json", "application/octet-stream", ""):
+        raise ApiError(415, "UnsupportedMediaType",
+                       f"Content-Type {ctype} is not supported: send application/json")
+    raw = await request.read()
+    body = parse_json(raw) if raw.strip() else {}
+    if not isinstance(body, dict):
+        raise ApiError(422, "InvalidFormat", "the body must be a JSON object")
+    request.app[SCHEMAS].validate(schema, body)
+    return body
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        value = json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except RecursionError:
+        raise ApiError(422, "InvalidFormat", "the body is nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(422, "InvalidFormat", f"the body is not valid JSON: {exc}") from None
+    if _depth(value) > MAX_DEPTH:
+        raise ApiError(422, "InvalidFormat", f"the body is nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)

@@ -1,0 +1,47 @@
+"""/v3-public: the local auth provider and password login."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shim.errors import ApiError
+from shim.faces import http
+from shim.faces.v3 import render
+
+
+def _provider(request: web.Request) -> dict:
+    base = render.base_url(request)
+    return {
+        "id": "local",
+        "name": "local",
+        "type": "localProvider",
+        "baseType": "authProvider",
+        "actions": {"login": f"{base}/v3-public/localProviders/local?action=login"},
+        "links": {"self": f"{base}/v3-public/localProviders/local"},
+    }
+
+
+async def list_providers(request: web.Request) -> web.Response:
+    return http.respond(render.collection(request, "authProvider", [_provider(request)]))
+
+
+async def get_provider(request: web.Request) -> web.Response:
+    return http.respond(_provider(request))
+
+
+async def login(request: web.Request) -> web.Response:
+    if request.query.get("action") != "login":
+        raise ApiError(404, "ActionNotAvailable", "only the login action is available")
+    body = await http.read_json(request, "public/login")
+    core, now = http.core(request), http.now(request)
+    user = await core.users.check_password(body["username"], body["password"])
+    new = await core.tokens.create_session(
+        user.id, now, description=body.get("description", ""), ttl=int(body.get("ttl", 0)),
+        response_type=body.get("responseType", ""),
+    )
+    shown = render.token(request, new.token, now) | {"token": new.bearer}
+    response = http.respond(shown, status=201)
+    if body.get("responseType") == "cookie":
+        response.set_cookie("R_SESS", new.bearer, path="/", httponly=True,
+                            secure=request.secure, samesite="Lax")
+    return response

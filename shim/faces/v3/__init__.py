@@ -1,0 +1,1 @@
+"""The Rancher v3 face: Rancher's paths, shapes, codes and messages."""

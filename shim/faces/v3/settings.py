@@ -1,0 +1,58 @@
+"""/v3/settings: the five token settings in Rancher's shape."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shim.errors import not_found
+from shim.faces import http
+from shim.faces.v3 import render
+from shim.settings_catalog import SETTINGS
+
+
+def setting_json(request: web.Request, name: str) -> dict:
+    settings = http.core(request).settings
+    source = settings.source(name)
+    return {
+        "id": name,
+        "name": name,
+        "type": "setting",
+        "baseType": "setting",
+        "value": settings.value(name),
+        "default": SETTINGS[name],
+        "customized": source == "db",
+        "source": source,
+        "links": render.links(request, "settings", name, update=source != "env"),
+    }
+
+
+def _name(request: web.Request) -> str:
+    name = request.match_info["name"]
+    if name not in SETTINGS:
+        raise not_found(f"{name} not found")
+    return name
+
+
+async def list_settings(request: web.Request) -> web.Response:
+    data = [setting_json(request, name) for name in SETTINGS]
+    return http.respond(render.collection(request, "setting", data))
+
+
+async def get_setting(request: web.Request) -> web.Response:
+    return http.respond(setting_json(request, _name(request)))
+
+
+async def update_setting(request: web.Request) -> web.Response:
+    name = _name(request)
+    http.require_admin(request, "change settings")
+    body = await http.read_json(request, "v3/setting-update")
+    await http.core(request).settings.apply({name: body["value"] or None})
+    return http.respond(setting_json(request, name))
+
+
+async def delete_setting(request: web.Request) -> web.Response:
+    name = _name(request)
+    http.require_admin(request, "change settings")
+    await http.core(request).settings.apply({name: None})
+    return http.no_content()
+

@@ -1,0 +1,58 @@
+"""/v3/users and the password actions."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shim.errors import ApiError
+from shim.faces import http
+from shim.faces.v3 import render
+
+
+async def list_users(request: web.Request) -> web.Response:
+    users = await http.core(request).users.list(http.principal(request))
+    return http.respond(render.collection(request, "user", [render.user(request, u) for u in users]))
+
+
+async def create_user(request: web.Request) -> web.Response:
+    action = request.query.get("action")
+    if action == "changepassword":
+        body = await http.read_json(request, "v3/change-password")
+        user = await http.core(request).users.change_password(
+            http.principal(request), body["currentPassword"], body["newPassword"]
+        )
+        return http.respond(render.user(request, user))
+    if action is not None:
+        raise ApiError(404, "ActionNotAvailable", f"action {action} not available on users")
+    body = await http.read_json(request, "v3/user-create")
+    user = await http.core(request).users.create(http.principal(request), body, http.now(request))
+    return http.respond(render.user(request, user), status=201)
+
+
+async def get_user(request: web.Request) -> web.Response:
+    user = await http.core(request).users.get(http.principal(request), request.match_info["id"])
+    return http.respond(render.user(request, user))
+
+
+async def user_action(request: web.Request) -> web.Response:
+    action = request.query.get("action")
+    if action != "setpassword":
+        raise ApiError(404, "ActionNotAvailable", f"action {action} not available on a user")
+    body = await http.read_json(request, "v3/set-password")
+    user = await http.core(request).users.set_password(
+        http.principal(request), request.match_info["id"], body["newPassword"]
+    )
+    return http.respond(render.user(request, user))
+
+
+async def update_user(request: web.Request) -> web.Response:
+    body = await http.read_json(request, "v3/user-update")
+    user = await http.core(request).users.update(
+        http.principal(request), request.match_info["id"], body
+    )
+    return http.respond(render.user(request, user))
+
+
+async def delete_user(request: web.Request) -> web.Response:
+    await http.core(request).users.delete(http.principal(request), request.match_info["id"])
+    return http.no_content()

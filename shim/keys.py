@@ -1,0 +1,38 @@
+"""Typed application keys: everything a handler needs hangs off the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from aiohttp import web
+
+from shim.config import Config
+from shim.core.auth import Authenticator
+from shim.core.features import FeatureService
+from shim.core.principal import Principal
+from shim.core.settings import SettingsService
+from shim.core.tokens import TokenService
+from shim.core.users import UserService
+from shim.schemas import Schemas
+from shim.store.base import Store
+
+
+@dataclass(frozen=True)
+class Core:
+    store: Store
+    settings: SettingsService
+    features: FeatureService
+    users: UserService
+    tokens: TokenService
+    auth: Authenticator
+
+
+CONFIG = web.AppKey("config", Config)
+CORE = web.AppKey("core", Core)
+SCHEMAS = web.AppKey("schemas", Schemas)
+CLOCK = web.AppKey("clock", Callable[[], int])
+PRINCIPAL = "shim.principal"  # request-scoped: the authenticated Principal
+REQUEST_ID = "shim.request_id"
+
+__all__ = ["CONFIG", "CORE", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "Core", "Principal"]

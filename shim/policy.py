@@ -1,0 +1,85 @@
+"""Pure token rules. Times are epoch milliseconds; TTLs are milliseconds.
+
+Nothing here reads a clock or a store: callers pass `now` and the settings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+MINUTE_MS = 60_000
+NEVER = 0  # a ttl of 0 means "never expires" where it is not clamped
+
+
+def clamp_ttl(ttl_ms: int, max_minutes: int) -> int:
+    """Rancher's ClampToMaxTTL: no cap when max is 0, 0 becomes max, else min."""
+    max_ms = max_minutes * MINUTE_MS
+    if max_ms == 0:
+        return ttl_ms
+    if ttl_ms == NEVER:
+        return max_ms
+    return min(ttl_ms, max_ms)
+
+
+def expires_ms(created_ms: int, ttl_ms: int) -> int | None:
+    return None if ttl_ms == NEVER else created_ms + ttl_ms
+
+
+def is_expired(created_ms: int, ttl_ms: int, now_ms: int) -> bool:
+    return ttl_ms != NEVER and now_ms >= created_ms + ttl_ms
+
+
+def session_ttl(token_ttl_ms: int, session_minutes: int) -> int:
+    """A session lives the shorter of its own ttl and the current session setting."""
+    current = session_minutes * MINUTE_MS
+    if current == 0:
+        return token_ttl_ms
+    if token_ttl_ms == NEVER:
+        return current
+    return min(token_ttl_ms, current)
+
+
+def effective_idle_minutes(idle_minutes: int, session_minutes: int) -> int:
+    if session_minutes == 0:
+        return idle_minutes
+    return min(idle_minutes, session_minutes)
+
+
+def is_idle_expired(last_activity_ms: int | None, idle_minutes: int, now_ms: int) -> bool:
+    """Rancher's IsIdleExpired: unset activity or an idle of 0 never expires."""
+    if last_activity_ms is None or idle_minutes == 0:
+        return False
+    return now_ms > last_activity_ms + idle_minutes * MINUTE_MS
+
+
+def extends_ttl(old_ttl_ms: int, new_ttl_ms: int) -> bool:
+    """True when new_ttl lives longer than old_ttl; a ttl of 0 lives forever."""
+    if new_ttl_ms == old_ttl_ms:
+        return False
+    if new_ttl_ms == NEVER:
+        return True
+    if old_ttl_ms == NEVER:
+        return False
+    return new_ttl_ms > old_ttl_ms
+
+
+def should_touch(last_used_ms: int | None, now_ms: int, every_ms: int = 1000) -> bool:
+    """lastUsedAt is written at most once per `every_ms` per token."""
+    return last_used_ms is None or now_ms - last_used_ms >= every_ms
+
+
+def rfc3339(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    stamp = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cluster_allows(cluster_id: str, path: str) -> bool:
+    """A cluster-scoped token works only under that cluster's paths."""
+    if not cluster_id:
+        return True
+    for prefix in (f"/v3/clusters/{cluster_id}", f"/k8s/clusters/{cluster_id}"):
+        if path == prefix or path.startswith(prefix + "/"):
+            return True
+    return False

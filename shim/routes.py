@@ -1,0 +1,39 @@
+"""Every path the server answers, in one table."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shim.faces import ops, public
+from shim.faces.v3 import clusters, features, root, settings, tokens, users
+
+
+def add_routes(app: web.Application) -> None:
+    app.add_routes([
+        web.get("/healthz", ops.healthz),
+        web.get("/readyz", ops.readyz),
+        web.get("/v3-public/authProviders", public.list_providers),
+        web.get("/v3-public/localProviders/local", public.get_provider),
+        web.post("/v3-public/localProviders/local", public.login),
+        web.get("/v3", root.root),
+        web.get("/v3/tokens", tokens.list_tokens),
+        web.post("/v3/tokens", tokens.create_token),
+        web.get("/v3/tokens/{id}", tokens.get_token),
+        web.put("/v3/tokens/{id}", tokens.update_token),
+        web.delete("/v3/tokens/{id}", tokens.delete_token),
+        web.get("/v3/settings", settings.list_settings),
+        web.get("/v3/settings/{name}", settings.get_setting),
+        web.put("/v3/settings/{name}", settings.update_setting),
+        web.delete("/v3/settings/{name}", settings.delete_setting),
+        web.get("/v3/features", features.list_features),
+        web.get("/v3/features/{name}", features.get_feature),
+        web.put("/v3/features/{name}", features.update_feature),
+        web.get("/v3/users", users.list_users),
+        web.post("/v3/users", users.create_user),
+        web.get("/v3/users/{id}", users.get_user),
+        web.post("/v3/users/{id}", users.user_action),
+        web.put("/v3/users/{id}", users.update_user),
+        web.delete("/v3/users/{id}", users.delete_user),
+        web.get("/v3/clusters", clusters.list_clusters),
+        web.get("/v3/clusters/{id}", clusters.get_cluster),
+    ])

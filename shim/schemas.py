@@ -1,0 +1,85 @@
+"""JSON Schemas from `schemas/`, loaded once; validation with field-level details."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from shim.errors import ApiError
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+
+class Schemas:
+    """Every schema under a folder, keyed by its path without `.json` (`settings/x`)."""
+
+    def __init__(self, root: Path = SCHEMA_DIR) -> None:
+        self.documents: dict[str, dict[str, Any]] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
+        for path in sorted(root.rglob("*.json")):
+            name = path.relative_to(root).with_suffix("").as_posix()
+            document = json.loads(path.read_text())
+            Draft202012Validator.check_schema(document)
+            self.documents[name] = document
+            self._validators[name] = Draft202012Validator(document)
+
+    def validate(self, name: str, instance: Any, *, prefix: str = "") -> None:
+        """Raise a 422 naming every offending field, its value and the rule."""
+        errors = sorted(self._validators[name].iter_errors(instance), key=_error_order)
+        if not errors:
+            return
+        details = [_detail(e, prefix) for e in errors]
+        first = details[0]
+        message = f"{first['field']}: {_show(first['value'])} {first['rule']}"
+        if len(details) > 1:
+            message += f" (and {len(details) - 1} more)"
+        raise ApiError(422, "InvalidBodyContent", message, details)
+
+
+def _error_order(error: ValidationError) -> tuple:
+    return (list(map(str, error.absolute_path)), error.validator)
+
+
+def _detail(error: ValidationError, prefix: str) -> dict[str, Any]:
+    path = [str(p) for p in error.absolute_path]
+    value = error.instance
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        path.append(extra[0] if extra else "?")
+        value = error.instance.get(path[-1]) if isinstance(error.instance, dict) else None
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        path.append(missing[0] if missing else "?")
+        value = None
+    field = ".".join(([prefix] if prefix else []) + path) or "(body)"
+    return {"field": field, "value": value, "rule": _rule(error)}
+
+
+def _rule(error: ValidationError) -> str:
+    hint = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
+    if hint:
+        return hint
+    v = error.validator_value
+    rules = {
+        "type": lambda: f"must be of type {v}",
+        "minimum": lambda: f"must be >= {v}",
+        "maximum": lambda: f"must be <= {v}",
+        "minLength": lambda: f"must be at least {v} characters long",
+        "maxLength": lambda: f"must be at most {v} characters long",
+        "pattern": lambda: f"must match the pattern {v}",
+        "enum": lambda: f"must be one of {', '.join(map(json.dumps, v))}",
+        "const": lambda: f"must be {json.dumps(v)}",
+        "required": lambda: "is required",
+        "additionalProperties": lambda: "is not a known field",
+        "minProperties": lambda: f"must have at least {v} field(s)",
+    }
+    return rules.get(error.validator, lambda: error.message)()
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if value is not None else "(missing)"
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,212 @@
+"""SQLite backend: one connection in WAL mode, used from the event loop.
+
+Every call is a short synchronous transaction that never awaits in the middle,
+so coroutines cannot interleave inside one; statements hit indexes and
+finish in microseconds. Long work (purge) is cut into batches by the caller.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import replace
+
+from shim.store import sql
+from shim.store.base import Conflict, Store, Token, TokenQuery, User
+
+
+class SqliteStore(Store):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode: a committed transaction survives a crash of the
+        # process (kill -9); only a power loss may drop the last commits.
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 5000")
+        self._db = db
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)"
+            )
+            done = {r[0] for r in db.execute("SELECT version FROM schema_migrations")}
+            for version, script in sql.migrations():
+                if version in done:
+                    continue
+                for statement in _statements(script):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)", (version, int(time.time() * 1000))
+                )
+
+    def _tx(self):
+        return _Transaction(self.db)
+
+    async def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    async def ping(self) -> bool:
+        return self.db.execute("SELECT 1").fetchone()[0] == 1
+
+    # users
+    async def insert_user(self, user: User) -> None:
+        try:
+            with self._tx() as db:
+                db.execute(sql.INSERT_USER, sql.user_params(user))
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(str(exc)) from exc
+
+    async def get_user(self, user_id: str) -> User | None:
+        return self._one(sql.SELECT_USER, (user_id,), sql.user_from)
+
+    async def get_user_by_username(self, username: str) -> User | None:
+        return self._one(sql.SELECT_USER_BY_NAME, (username,), sql.user_from)
+
+    async def list_users(self) -> list[User]:
+        return [sql.user_from(r) for r in self.db.execute(sql.SELECT_USERS)]
+
+    async def count_users(self) -> int:
+        return self.db.execute(sql.COUNT_USERS).fetchone()[0]
+
+    async def update_user(self, user: User) -> User:
+        try:
+            with self._tx() as db:
+                changed = db.execute(sql.UPDATE_USER, sql.update_user_params(user)).rowcount
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(str(exc)) from exc
+        if changed != 1:
+            raise Conflict(f"user {user.id} changed concurrently")
+        return _bumped(user)
+
+    async def delete_user(self, user_id: str) -> bool:
+        with self._tx() as db:
+            return db.execute(sql.DELETE_USER, (user_id,)).rowcount == 1
+
+    # tokens
+    async def insert_token(self, token: Token) -> None:
+        try:
+            with self._tx() as db:
+                db.execute(sql.INSERT_TOKEN, sql.token_params(token))
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(str(exc)) from exc
+
+    async def get_token(self, token_id: str) -> Token | None:
+        return self._one(sql.SELECT_TOKEN, (token_id,), sql.token_from)
+
+    async def get_token_and_user(self, token_id: str) -> tuple[Token, User] | None:
+        return self._one(sql.SELECT_TOKEN_AND_USER, (token_id,), sql.token_and_user_from)
+
+    async def list_tokens(self, query: TokenQuery) -> list[Token]:
+        text, params = sql.list_tokens(query)
+        return [sql.token_from(r) for r in self.db.execute(text, params)]
+
+    async def update_token(self, token: Token) -> Token:
+        with self._tx() as db:
+            changed = db.execute(sql.UPDATE_TOKEN, sql.update_token_params(token)).rowcount
+        if changed != 1:
+            raise Conflict(f"token {token.id} changed concurrently")
+        return _bumped(token)
+
+    async def delete_token(self, token_id: str) -> bool:
+        with self._tx() as db:
+            return db.execute(sql.DELETE_TOKEN, (token_id,)).rowcount == 1
+
+    async def delete_sessions(self, user_id: str) -> int:
+        with self._tx() as db:
+            return db.execute(sql.DELETE_SESSIONS, (user_id,)).rowcount
+
+    async def touch_token(self, token_id: str, now: int, activity: bool) -> None:
+        with self._tx() as db:
+            if activity:
+                db.execute(sql.TOUCH_SESSION, (now, now, token_id))
+            else:
+                db.execute(sql.TOUCH_TOKEN, (now, token_id))
+
+    async def purge_expired(self, now: int, batch: int) -> int:
+        with self._tx() as db:
+            return db.execute(sql.PURGE_EXPIRED, (now, batch)).rowcount
+
+    async def enable_token_hashing(self, hasher) -> int:
+        with self._tx() as db:
+            db.execute(sql.UPSERT_FEATURE, ("token-hashing", True))
+            rows = db.execute(sql.SELECT_PLAIN_SECRETS).fetchall()
+            db.executemany(sql.UPDATE_SECRET, [(hasher(secret), tid) for tid, secret in rows])
+        return len(rows)
+
+    # settings, features, documents
+    async def get_settings(self) -> dict[str, str]:
+        return dict(self.db.execute(sql.SELECT_SETTINGS).fetchall())
+
+    async def put_settings(
+        self, values: dict[str, str | None], docs: dict[tuple[str, str], str | None]
+    ) -> None:
+        with self._tx() as db:
+            for name, value in values.items():
+                if value is None:
+                    db.execute(sql.DELETE_SETTING, (name,))
+                else:
+                    db.execute(sql.UPSERT_SETTING, (name, value))
+            for (kind, doc_id), doc in docs.items():
+                if doc is None:
+                    db.execute(sql.DELETE_DOC, (kind, doc_id))
+                else:
+                    db.execute(sql.UPSERT_DOC, (kind, doc_id, doc))
+
+    async def get_features(self) -> dict[str, bool]:
+        return {k: bool(v) for k, v in self.db.execute(sql.SELECT_FEATURES)}
+
+    async def set_feature(self, name: str, value: bool | None) -> None:
+        with self._tx() as db:
+            if value is None:
+                db.execute(sql.DELETE_FEATURE, (name,))
+            else:
+                db.execute(sql.UPSERT_FEATURE, (name, value))
+
+    async def get_doc(self, kind: str, doc_id: str) -> str | None:
+        return self._one(sql.SELECT_DOC, (kind, doc_id), lambda r: r[0])
+
+    async def get_docs(self, kind: str) -> dict[str, str]:
+        return dict(self.db.execute(sql.SELECT_DOCS, (kind,)).fetchall())
+
+    def _one(self, text: str, params: tuple, build):
+        row = self.db.execute(text, params).fetchone()
+        return None if row is None else build(row)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _bumped(record):
+    return replace(record, version=record.version + 1)
+
+
+def _statements(script: str) -> list[str]:
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
