@@ -5,7 +5,7 @@
 #
 # Usage: scripts/build-restapi-providers.sh [CACHE_DIR]
 #   CACHE_DIR          default: ${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}/terraform
-#   RESTAPI_VERSIONS   provider versions to build (default: "1.20.0 2.0.1 3.0.0")
+#   RESTAPI_VERSIONS   provider versions to build (default: "1.20.0")
 #   RESTAPI_MODVER_<V> Go module version for provider version V, dots as
 #                      underscores (e.g. RESTAPI_MODVER_2_0_1=v1.20.1-0.<time>-<hash>)
 # Versions already in the mirror are skipped. The last line of stdout is the
@@ -13,7 +13,9 @@
 set -euo pipefail
 
 MODULE=github.com/Mastercard/terraform-provider-restapi
-VERSIONS=${RESTAPI_VERSIONS:-1.20.0 2.0.1 3.0.0}
+# v2.0.1 and v3.0.0 are left out by default: the module proxy reachable here does
+# not serve their tag commits (see examples/terraform/README.md).
+VERSIONS=${RESTAPI_VERSIONS:-1.20.0}
 CACHE_DIR=${1:-${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}/terraform}
 MIRROR=$CACHE_DIR/mirror
 CLI_CONFIG=$CACHE_DIR/terraform.tfrc
