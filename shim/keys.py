@@ -32,7 +32,7 @@ CONFIG = web.AppKey("config", Config)
 CORE = web.AppKey("core", Core)
 SCHEMAS = web.AppKey("schemas", Schemas)
 CLOCK = web.AppKey("clock", Callable[[], int])
-PRINCIPAL = "shim.principal"  # request-scoped: the authenticated Principal
-REQUEST_ID = "shim.request_id"
+PRINCIPAL = web.RequestKey("principal", Principal)
+REQUEST_ID = web.RequestKey("request_id", str)
 
 __all__ = ["CONFIG", "CORE", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "Core", "Principal"]

@@ -108,7 +108,8 @@ def _marker(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        padded = value + "=" * (-len(value) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid_field("marker", value, "is not a marker from pagination.next") from None
 

@@ -1,0 +1,110 @@
+"""Users, passwords and password login."""
+
+from shim.policy import MINUTE_MS
+
+LOGIN = "/v3-public/localProviders/local?action=login"
+
+
+async def test_login_creates_a_session_token_with_session_ttl(api):
+    reply = await api.login("admin", "admin-password-1")
+    body = reply.body
+    assert reply.status == 201 and body["type"] == "token"
+    assert body["token"].startswith(body["id"] + ":")
+    assert body["ttl"] == 960 * MINUTE_MS and body["isDerived"] is False and body["kind"] == "session"
+    assert body["expiresAt"]
+
+
+async def test_login_session_ttl_follows_the_setting_unclamped(api):
+    await api.put("/v3/settings/auth-token-max-ttl-minutes", {"value": "10"})
+    await api.put("/v3/settings/auth-user-session-idle-ttl-minutes", {"value": "30"})
+    await api.put("/v3/settings/auth-user-session-ttl-minutes", {"value": "30"})
+    assert (await api.login("admin", "admin-password-1")).body["ttl"] == 30 * MINUTE_MS
+
+
+async def test_wrong_password_and_unknown_user_look_the_same(api):
+    wrong = await api.login("admin", "not-the-password")
+    unknown = await api.login("nobody-here", "not-the-password")
+    assert wrong.status == unknown.status == 401
+    assert wrong.body == unknown.body
+
+
+async def test_disabled_user_login_is_403(api):
+    user = await api.new_user("hank", "hank-password-1")
+    await api.put(f"/v3/users/{user.user_id}", {"enabled": False})
+    reply = await api.login("hank", "hank-password-1")
+    assert reply.status == 403 and reply.body["code"] == "PermissionDenied"
+
+
+async def test_login_with_cookie_response_sets_r_sess(api):
+    reply = await api.login("admin", "admin-password-1", responseType="cookie")
+    assert "R_SESS=" in reply.headers.get("Set-Cookie", "")
+
+
+async def test_auth_providers_list_the_local_provider(api):
+    reply = await api.as_(None).get("/v3-public/authProviders")
+    assert [p["id"] for p in reply.body["data"]] == ["local"]
+    assert reply.body["data"][0]["actions"]["login"].endswith(LOGIN)
+
+
+async def test_password_is_never_returned(api):
+    made = await api.post("/v3/users", {"username": "ivy", "password": "ivy-password-12"})
+    assert made.status == 201 and "password" not in made.body
+    listed = await api.get("/v3/users")
+    assert all("password" not in u and "passwordHash" not in u for u in listed.body["data"])
+    assert "ivy-password-12" not in str(listed.body)
+
+
+async def test_short_password_is_422(api):
+    reply = await api.post("/v3/users", {"username": "jack", "password": "short"})
+    assert reply.status == 422 and reply.body["fieldName"] == "password"
+
+
+async def test_duplicate_username_is_409(api):
+    await api.post("/v3/users", {"username": "kim", "password": "kim-password-12"})
+    reply = await api.post("/v3/users", {"username": "kim", "password": "kim-password-12"})
+    assert reply.status == 409
+
+
+async def test_users_see_only_themselves(api):
+    user = await api.new_user("lee")
+    listed = await user.get("/v3/users")
+    assert [u["id"] for u in listed.body["data"]] == [user.user_id]
+    assert (await user.get(f"/v3/users/{api.admin_id}")).status == 404
+
+
+async def test_only_admins_manage_users(api):
+    user = await api.new_user("max")
+    assert (await user.post("/v3/users", {"username": "x1", "password": "x-password-123"})).status == 403
+    assert (await user.put(f"/v3/users/{user.user_id}", {"enabled": False})).status == 403
+    assert (await user.put(f"/v3/users/{user.user_id}", {"name": "Max"})).status == 200
+    assert (await user.delete(f"/v3/users/{api.admin_id}")).status == 403
+
+
+async def test_admin_cannot_lock_themselves_out(api):
+    reply = await api.put(f"/v3/users/{api.admin_id}", {"enabled": False})
+    assert reply.status == 422
+    assert (await api.delete(f"/v3/users/{api.admin_id}")).status == 422
+
+
+async def test_setpassword_changes_the_password(api):
+    user = await api.new_user("nia", "nia-password-12")
+    reply = await api.post(f"/v3/users/{user.user_id}?action=setpassword", {"newPassword": "nia-password-13"})
+    assert reply.status == 200
+    assert (await api.login("nia", "nia-password-12")).status == 401
+    assert (await api.login("nia", "nia-password-13")).status == 201
+
+
+async def test_changepassword_needs_the_current_password(api):
+    user = await api.new_user("oli", "oli-password-12")
+    reply = await user.post("/v3/users?action=changepassword",
+                            {"currentPassword": "wrong-password", "newPassword": "oli-password-13"})
+    assert reply.status == 422 and reply.body["fieldName"] == "currentPassword"
+    assert (await api.login("oli", "oli-password-12")).status == 201
+
+
+async def test_deleting_a_user_deletes_their_tokens(api):
+    user = await api.new_user("pat")
+    bearer = (await user.new_token())["token"]
+    assert (await api.delete(f"/v3/users/{user.user_id}")).status == 204
+    assert (await api.as_(bearer).get("/v3")).status == 401
+    assert (await api.get(f"/v3/tokens?userId={user.user_id}")).body["data"] == []

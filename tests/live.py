@@ -1,0 +1,116 @@
+"""A real `token-shim serve` process on a free port, for tests that drive real tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ADMIN_PASSWORD = "admin-password-1"
+
+
+def require_tool(name: str, install_hint: str) -> str:
+    """The tool's path; skip (or fail under CI=true) when it is missing."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"{name} not found: {install_hint}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """Start with `start()`, stop with `stop()`; `url` is the base URL."""
+
+    def __init__(self, workdir: Path, *args: str, env: dict[str, str] | None = None,
+                 db: str | None = None, scheme: str = "http") -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.db = db or f"sqlite:///{workdir}/shim.db"
+        self.args = list(args)
+        self.env = {**os.environ, **(env or {})}
+        self.scheme = scheme
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log_path = workdir / f"server-{self.port}.log"
+
+    def start(self, timeout: float = 15.0) -> "LiveServer":
+        command = [sys.executable, "-m", "shim", "serve", "--port", str(self.port),
+                   "--db", self.db, "--bootstrap-password", ADMIN_PASSWORD, *self.args]
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=self.env, cwd=self.workdir)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            if self._ready():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
+
+    def _ready(self) -> bool:
+        try:
+            return self.call("GET", "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(timeout)
+        self._log.close()
+        self.proc = None
+        return code
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def call(self, method: str, path: str, body: Any = None, bearer: str | None = None,
+             context=None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if bearer:
+            request.add_header("Authorization", f"Bearer {bearer}")
+        try:
+            with urllib.request.urlopen(request, timeout=30, context=context) as resp:
+                return resp.status, _parse(resp.read())
+        except urllib.error.HTTPError as err:
+            return err.code, _parse(err.read())
+
+    def login(self, username: str = "admin", password: str = ADMIN_PASSWORD, **extra) -> str:
+        status, body = self.call("POST", "/v3-public/localProviders/local?action=login",
+                                 {"username": username, "password": password, **extra})
+        assert status == 201, body
+        return body["token"]
+
+
+def _parse(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")

@@ -1,0 +1,62 @@
+import re
+
+from shim import crypto
+
+ALPHABET = re.compile(r"^[bcdfghjklmnpqrstvwxz2456789]+$")
+
+
+def test_secret_is_54_characters_of_rancher_alphabet():
+    secret = crypto.new_secret()
+    assert len(secret) == 54 and ALPHABET.match(secret)
+
+
+def test_suffix_is_5_characters_of_rancher_alphabet():
+    suffix = crypto.new_suffix()
+    assert len(suffix) == 5 and ALPHABET.match(suffix)
+
+
+def test_sha256_hash_has_rancher_format_and_verifies():
+    stored = crypto.hash_secret("s3cret")
+    assert re.match(r"^\$2:[A-Za-z0-9+/]{11}:[A-Za-z0-9+/]{43}$", stored)
+    assert crypto.verify_secret(stored, "s3cret")
+    assert not crypto.verify_secret(stored, "s3cres")
+
+
+def test_sha3_hash_from_rancher_verifies():
+    stored = crypto.hash_secret_sha3("s3cret")
+    assert re.match(r"^\$3:1:[A-Za-z0-9+/]{11}:[A-Za-z0-9+/]{86}$", stored)
+    assert crypto.verify_secret(stored, "s3cret")
+    assert not crypto.verify_secret(stored, "other")
+
+
+def test_known_rancher_sha3_vector_verifies():
+    # salt "saltsalt" (8 bytes) + secret, hashed by SHA3-512, both base64 without padding
+    import base64
+    import hashlib
+
+    salt = b"saltsalt"
+    digest = hashlib.sha3_512(salt + b"abc").digest()
+    enc = lambda raw: base64.b64encode(raw).decode().rstrip("=")  # noqa: E731
+    assert crypto.verify_secret(f"$3:1:{enc(salt)}:{enc(digest)}", "abc")
+
+
+def test_same_secret_hashes_differently_each_time():
+    assert crypto.hash_secret("x") != crypto.hash_secret("x")
+
+
+def test_malformed_or_unknown_hashes_never_verify():
+    for stored in ["$2:", "$2:abc", "$9:a:b", "$3:2:a:b", "$2:!!:!!", "$2::"]:
+        assert not crypto.verify_secret(stored, "")
+
+
+def test_plain_secret_compare():
+    assert crypto.verify_secret("abc", "abc")
+    assert not crypto.verify_secret("abc", "abd")
+
+
+def test_password_hash_verifies_and_is_salted():
+    first, second = crypto.hash_password("pw-123456789"), crypto.hash_password("pw-123456789")
+    assert first != second and first.startswith("scrypt:")
+    assert crypto.verify_password(first, "pw-123456789")
+    assert not crypto.verify_password(first, "pw-123456780")
+    assert not crypto.verify_password("garbage", "x")
