@@ -1,16 +1,21 @@
-"""Command line: `serve` and `migrate` (and later `token`, the exec credential plugin)."""
+"""Command line: `serve`, `migrate` and `token` (the kubectl exec credential plugin).
+
+Heavy imports (aiohttp, the config loader) happen inside the commands, so that
+`token`, which kubectl runs before every call it makes, starts fast.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import datetime as dt
+import json
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from shim.config import Config, build_config, load_file
+if TYPE_CHECKING:
+    from shim.config import Config
 
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
@@ -30,28 +35,69 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--purge-interval", dest="purge_interval", type=float, help="seconds")
     serve.add_argument("--max-body-bytes", dest="max_body_bytes", type=int)
     serve.add_argument("--log-level", dest="log_level")
+    _tls_options(serve)
     migrate = commands.add_parser("migrate", help="apply pending schema migrations and exit")
     _server_options(migrate)
+    _token_options(commands.add_parser(
+        "token", help="kubectl exec credential plugin: print an ExecCredential"))
     return parser
 
 
+def _tls_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--tls-cert", dest="tls_cert", help="PEM certificate (chain) to serve HTTPS")
+    serve.add_argument("--tls-key", dest="tls_key", help="PEM private key of --tls-cert")
+    serve.add_argument("--tls-ca", dest="tls_ca", help="PEM CA to embed in generated kubeconfigs")
+    serve.add_argument("--tls-self-signed", dest="tls_self_signed", action="store_true",
+                       default=None, help="serve HTTPS with a CA and cert kept in the data dir")
+    serve.add_argument("--tls-san", dest="tls_sans",
+                       help="extra names/IPs (comma-separated) for the self-signed cert")
+    serve.add_argument("--data-dir", dest="data_dir",
+                       help="where the self-signed CA is kept (default: next to the SQLite file)")
+    serve.add_argument("--exec-command", dest="exec_command",
+                       help="command kubeconfigs run as exec plugin (default token-shim)")
+
+
+def _token_options(token: argparse.ArgumentParser) -> None:
+    token.add_argument("--server", required=True, help="token-shim base URL, e.g. https://host:8443")
+    token.add_argument("--user", required=True, help="username to log in as")
+    token.add_argument("--cluster", required=True, help="cluster id the token is for")
+    token.add_argument("--cache-dir", dest="cache_dir",
+                       help="default $TOKEN_SHIM_CACHE_DIR or $XDG_CONFIG_HOME/token-shim")
+    token.add_argument("--ca-file", dest="ca_file",
+                       help="PEM CA to verify the server (default: kubectl's cluster CA, else system)")
+
+
 def load(args: argparse.Namespace) -> Config:
+    from shim.config import build_config, load_file
+
     flags = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
     return build_config(load_file(args.config), os.environ, flags)
 
 
 def serve(config: Config) -> int:
+    from aiohttp import web
+
+    from shim import tls
     from shim.app import create_app
 
+    try:
+        config = tls.resolve(config)
+        context = tls.server_context(config)
+    except (OSError, ValueError) as exc:
+        print(f"token-shim: TLS: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    print(f"token-shim: serving on http://{config.host}:{config.port} ({_db_label(config.db)})",
+    scheme = "https" if context else "http"
+    print(f"token-shim: serving on {scheme}://{config.host}:{config.port} ({_db_label(config.db)})",
           file=sys.stderr, flush=True)
     web.run_app(create_app(config), host=config.host, port=config.port, print=None,
-                shutdown_timeout=30)
+                shutdown_timeout=30, ssl_context=context)
     return 0
 
 
 def migrate(config: Config) -> int:
+    import asyncio
+
     from shim.store import open_store
 
     async def run() -> None:
@@ -69,8 +115,31 @@ def _db_label(url: str) -> str:
     return f"{scheme}://{rest.rpartition('@')[2]}"  # never print a password
 
 
+def token(args: argparse.Namespace) -> int:
+    """Print the ExecCredential on stdout; errors on stderr with exit code 1."""
+    from shim import exec_plugin
+
+    target = exec_plugin.Target(args.server.rstrip("/"), args.user, args.cluster)
+    try:
+        found = exec_plugin.run(
+            target, cache=exec_plugin.cache_file(os.environ, args.cache_dir), environ=os.environ,
+            now=dt.datetime.now(dt.timezone.utc), ca_file=args.ca_file,
+            warn=lambda message: print(message, file=sys.stderr),
+        )
+    except exec_plugin.PluginError as exc:
+        print(f"token-shim token: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, EOFError):
+        print("token-shim token: cancelled", file=sys.stderr)
+        return 1
+    print(json.dumps(found))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "token":
+        return token(args)
     try:
         config = load(args)
     except (OSError, ValueError) as exc:

@@ -28,6 +28,13 @@ class Config:
     clusters: tuple[str, ...] = ("local",)
     public_url: str | None = None
     log_level: str = "info"
+    tls_cert: str | None = None  # PEM server certificate (chain) to serve HTTPS with
+    tls_key: str | None = None
+    tls_ca: str | None = None  # PEM CA embedded in generated kubeconfigs
+    tls_self_signed: bool = False  # create (once) and serve a CA-signed cert in data_dir/tls
+    tls_sans: tuple[str, ...] = ()  # extra names/IPs for the self-signed server cert
+    data_dir: str | None = None  # default: the SQLite file's directory, else "."
+    exec_command: str = "token-shim"  # the exec credential plugin named in kubeconfigs
     pinned_settings: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -38,6 +45,8 @@ _CONVERT = {
     "purge_batch": int,
     "token_hashing_default": lambda v: _bool(v),
     "clusters": lambda v: tuple(_list(v)),
+    "tls_self_signed": lambda v: _bool(v),
+    "tls_sans": lambda v: tuple(_list(v)),
 }
 
 

@@ -59,7 +59,8 @@ def render(face: str, err: ApiError) -> dict[str, Any]:
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
-            "message": err.message,
+            # The API server says just "Unauthorized"; kubectl shows it to the user.
+            "message": "Unauthorized" if err.status == 401 else err.message,
             "reason": err.code,
             "code": err.status,
         }

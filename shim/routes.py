@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shim.faces import ops, public
+from shim.faces import kube, ops, public
 from shim.faces.v3 import clusters, features, root, settings, tokens, users
 
 
@@ -36,4 +36,12 @@ def add_routes(app: web.Application) -> None:
         web.delete("/v3/users/{id}", users.delete_user),
         web.get("/v3/clusters", clusters.list_clusters),
         web.get("/v3/clusters/{id}", clusters.get_cluster),
+        web.post("/v3/clusters/{id}", clusters.cluster_action),
+        web.get(f"{kube.PREFIX}/version", kube.version),
+        web.get(f"{kube.PREFIX}/api", kube.core_versions),
+        web.get(f"{kube.PREFIX}/apis", kube.groups),
+        web.get(f"{kube.PREFIX}/apis/authentication.k8s.io", kube.authn_group),
+        web.get(f"{kube.PREFIX}/apis/authentication.k8s.io/v1", kube.authn_resources),
+        web.post(f"{kube.PREFIX}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                 kube.create_self_subject_review),
     ])

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -41,13 +42,14 @@ class LiveServer:
     """Start with `start()`, stop with `stop()`; `url` is the base URL."""
 
     def __init__(self, workdir: Path, *args: str, env: dict[str, str] | None = None,
-                 db: str | None = None, scheme: str = "http") -> None:
+                 db: str | None = None, scheme: str = "http", ca_file: Path | None = None) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.db = db or f"sqlite:///{workdir}/shim.db"
         self.args = list(args)
         self.env = {**os.environ, **(env or {})}
         self.scheme = scheme
+        self.ca_file = ca_file  # https: the CA to verify the server with (may appear at start)
         self.url = f"{scheme}://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.log_path = workdir / f"server-{self.port}.log"
@@ -95,10 +97,16 @@ class LiveServer:
         if bearer:
             request.add_header("Authorization", f"Bearer {bearer}")
         try:
+            context = context or self._verifying_context()
             with urllib.request.urlopen(request, timeout=30, context=context) as resp:
                 return resp.status, _parse(resp.read())
         except urllib.error.HTTPError as err:
             return err.code, _parse(err.read())
+
+    def _verifying_context(self) -> ssl.SSLContext | None:
+        if self.ca_file is None or not self.ca_file.exists():
+            return None
+        return ssl.create_default_context(cafile=str(self.ca_file))
 
     def login(self, username: str = "admin", password: str = ADMIN_PASSWORD, **extra) -> str:
         status, body = self.call("POST", "/v3-public/localProviders/local?action=login",
