@@ -81,14 +81,19 @@ for v in $VERSIONS; do
   fi
 done
 
+# OpenTofu resolves "Mastercard/restapi" on its own registry host: mirror there too.
+mkdir -p "$MIRROR/registry.opentofu.org/mastercard"
+rm -rf "$MIRROR/registry.opentofu.org/mastercard/restapi"
+cp -al "$MIRROR/registry.terraform.io/mastercard/restapi" "$MIRROR/registry.opentofu.org/mastercard/restapi"
+
 cat >"$CLI_CONFIG.tmp" <<EOF
 provider_installation {
   filesystem_mirror {
     path    = "$MIRROR"
-    include = ["registry.terraform.io/mastercard/restapi"]
+    include = ["registry.terraform.io/mastercard/restapi", "registry.opentofu.org/mastercard/restapi"]
   }
   direct {
-    exclude = ["registry.terraform.io/mastercard/restapi"]
+    exclude = ["registry.terraform.io/mastercard/restapi", "registry.opentofu.org/mastercard/restapi"]
   }
 }
 EOF

@@ -5,7 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from shim.faces import kube, ops, public
+from shim.faces.terraform import settings as tf_settings
+from shim.faces.terraform import tokens as tf_tokens
+from shim.faces.terraform import users as tf_users
 from shim.faces.v3 import clusters, features, root, settings, tokens, users
+
+TF = "/terraform/v1"
 
 
 def add_routes(app: web.Application) -> None:
@@ -44,4 +49,27 @@ def add_routes(app: web.Application) -> None:
         web.get(f"{kube.PREFIX}/apis/authentication.k8s.io/v1", kube.authn_resources),
         web.post(f"{kube.PREFIX}/apis/authentication.k8s.io/v1/selfsubjectreviews",
                  kube.create_self_subject_review),
+    ])
+    add_terraform_routes(app)
+
+
+def add_terraform_routes(app: web.Application) -> None:
+    app.add_routes([
+        web.get(f"{TF}/tokens", tf_tokens.search_tokens),
+        web.post(f"{TF}/tokens", tf_tokens.create_token),
+        web.get(f"{TF}/tokens/{{id}}", tf_tokens.get_token),
+        web.put(f"{TF}/tokens/{{id}}", tf_tokens.update_token),
+        web.delete(f"{TF}/tokens/{{id}}", tf_tokens.delete_token),
+        web.get(f"{TF}/settings", tf_settings.list_settings),
+        web.get(f"{TF}/settings/{{name}}", tf_settings.get_setting),
+        web.put(f"{TF}/settings/{{name}}", tf_settings.put_setting),
+        web.delete(f"{TF}/settings/{{name}}", tf_settings.delete_setting),
+        web.get(f"{TF}/token-policies", tf_settings.list_policies),
+        web.get(f"{TF}/token-policies/{{name}}", tf_settings.get_policy),
+        web.put(f"{TF}/token-policies/{{name}}", tf_settings.put_policy),
+        web.delete(f"{TF}/token-policies/{{name}}", tf_settings.delete_policy),
+        web.post(f"{TF}/users", tf_users.create_user),
+        web.get(f"{TF}/users/{{id}}", tf_users.get_user),
+        web.put(f"{TF}/users/{{id}}", tf_users.update_user),
+        web.delete(f"{TF}/users/{{id}}", tf_users.delete_user),
     ])

@@ -12,6 +12,7 @@ from shim.errors import ApiError, conflict, forbidden, invalid_field, not_found,
 from shim.store.base import Conflict, Store, User
 
 ID_PREFIX = "user-"
+NO_PASSWORD = "!"  # matches no password: service accounts authenticate by token only
 
 
 class UserService:
@@ -31,13 +32,25 @@ class UserService:
             body["password"], body.get("enabled", True), now,
         )
 
-    async def _insert(self, username, name, role, password, enabled, now) -> User:
+    async def create_service_account(
+        self, actor: Principal, body: dict[str, Any], now: int, tf_doc: str | None = None
+    ) -> User:
+        """A user without a password, for tokens an admin mints (e.g. for CI)."""
+        _require_admin(actor)
+        return await self._insert(
+            body["username"], body.get("name", ""), body.get("role", "user"), None,
+            body.get("enabled", True), now, tf_doc,
+        )
+
+    async def _insert(self, username, name, role, password, enabled, now, tf_doc=None) -> User:
         if await self.store.get_user_by_username(username):
             raise conflict(f"username {username} is already taken")
-        password_hash = await asyncio.to_thread(crypto.hash_password, password)
+        password_hash = NO_PASSWORD
+        if password is not None:
+            password_hash = await asyncio.to_thread(crypto.hash_password, password)
         for _ in range(10):
             user = User(ID_PREFIX + crypto.new_suffix(), username, name, role, enabled,
-                        password_hash, now)
+                        password_hash, now, tf_doc=tf_doc)
             try:
                 await self.store.insert_user(user)
                 return user
@@ -57,7 +70,9 @@ class UserService:
             return await self.store.list_users()
         return [actor.user]
 
-    async def update(self, actor: Principal, user_id: str, body: dict[str, Any]) -> User:
+    async def update(
+        self, actor: Principal, user_id: str, body: dict[str, Any], tf_doc: str | None = None
+    ) -> User:
         user = await self.get(actor, user_id)
         if "username" in body and body["username"] != user.username:
             raise invalid_field("username", body["username"], "is immutable")
@@ -68,6 +83,8 @@ class UserService:
             raise invalid_field("enabled" if "enabled" in changes else "role",
                                 changes.get("enabled", changes.get("role")),
                                 "would lock you out: an admin may not disable or demote themselves")
+        if tf_doc is not None:
+            changes["tf_doc"] = tf_doc
         if all(getattr(user, k) == v for k, v in changes.items()):
             return user
         return await self.store.update_user(replace(user, **changes))

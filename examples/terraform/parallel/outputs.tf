@@ -1,0 +1,3 @@
+output "token_ids" {
+  value = restapi_object.token[*].id
+}

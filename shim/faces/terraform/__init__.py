@@ -1,0 +1,1 @@
+"""The Terraform face: documents echoed exactly as written, so plans converge."""
