@@ -83,3 +83,16 @@ def cluster_allows(cluster_id: str, path: str) -> bool:
         if path == prefix or path.startswith(prefix + "/"):
             return True
     return False
+
+
+def renewal_reason(
+    enabled: bool, created_ms: int, ttl_ms: int, renew_before_ms: int, now_ms: int
+) -> str | None:
+    """Why a token that opted into renewal must be replaced now, or None."""
+    if not enabled:
+        return "disabled"
+    if is_expired(created_ms, ttl_ms, now_ms):
+        return "expired"
+    if ttl_ms != NEVER and now_ms >= created_ms + ttl_ms - renew_before_ms:
+        return "window"
+    return None

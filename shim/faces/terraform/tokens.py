@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from shim import policy
-from shim.errors import ApiError
+from shim.errors import ApiError, not_found
 from shim.faces import http
 from shim.faces.terraform.echo import dumps, echo, loads
 from shim.store.base import Token, TokenQuery
@@ -42,6 +42,8 @@ async def create_token(request: web.Request) -> web.Response:
         kind=doc.get("kind", "api"), enabled=doc.get("enabled", True), tf_doc=dumps(doc),
     )
     token = new.token
+    if doc.get("renew") is True:
+        await _retire_predecessors(request, token)
     created = doc | {
         "id": token.id, "token": new.bearer, "ttl": token.ttl, "userId": token.user_id,
         "expiresAt": policy.rfc3339(token.expires),
@@ -51,7 +53,21 @@ async def create_token(request: web.Request) -> web.Response:
 
 async def get_token(request: web.Request) -> web.Response:
     token = await http.core(request).tokens.get(http.principal(request), request.match_info["id"])
-    return http.respond(token_echo(token))
+    doc = token_echo(token)
+    reason = renewal_reason(token, http.now(request))
+    if reason is None:
+        return http.respond(doc)
+    if request.query.get("renewal") == "field":
+        return http.respond(doc | {"renew": reason})  # differs from `true`: force_new replaces it
+    raise not_found(f"token {token.id} is due for renewal ({reason})")
+
+
+def renewal_reason(token: Token, now: int) -> str | None:
+    doc = loads(token.tf_doc) or {}
+    if doc.get("renew") is not True:
+        return None
+    return policy.renewal_reason(token.enabled, token.created, token.ttl,
+                                 doc.get("renewBefore", 0), now)
 
 
 async def update_token(request: web.Request) -> web.Response:
@@ -85,6 +101,20 @@ async def search_tokens(request: web.Request) -> web.Response:
     )
     found = await http.core(request).tokens.list(http.principal(request), query)
     return http.respond({"data": [token_echo(t) | {"id": t.id} for t in found]})
+
+
+async def _retire_predecessors(request: web.Request, token: Token) -> None:
+    """Delete the owner's tokens that this one renews: same document, renewal due.
+
+    restapi v1/v2 drop a token from state on a 404 and create a new one without
+    deleting the old; this is where the old one goes.
+    """
+    core, now = http.core(request), http.now(request)
+    query = TokenQuery(now=now, user_id=token.user_id, description=token.description,
+                       kind=token.kind, limit=SEARCH_LIMIT)
+    for old in await core.store.list_tokens(query):
+        if old.id != token.id and old.tf_doc == token.tf_doc and renewal_reason(old, now):
+            await core.store.delete_token(old.id)
 
 
 def _with_force_new_hint(err: ApiError) -> ApiError:
