@@ -18,7 +18,7 @@ from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
 from shim.keys import CLOCK, CONFIG, CORE, SCHEMAS, Core
-from shim.middlewares import authenticate, errors
+from shim.middlewares import authenticate, errors, overload_guard
 from shim.purge import purge_forever
 from shim.routes import add_routes
 from shim.schemas import Schemas
@@ -33,7 +33,8 @@ def wall_clock_ms() -> int:
 def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
-    app = web.Application(middlewares=[errors, authenticate], client_max_size=config.max_body_bytes)
+    middlewares = [errors, overload_guard(config.max_in_flight), authenticate]
+    app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
     settings = SettingsService(store, schemas, config.pinned_settings)

@@ -22,6 +22,7 @@ class Config:
     db: str = "sqlite:///./token-shim.db"
     bootstrap_password: str | None = None
     max_body_bytes: int = 64 * 1024
+    max_in_flight: int = 512  # concurrent requests before 429 + Retry-After
     purge_interval: float = 3600.0
     purge_batch: int = 1000
     token_hashing_default: bool = False
@@ -41,6 +42,7 @@ class Config:
 _CONVERT = {
     "port": int,
     "max_body_bytes": int,
+    "max_in_flight": int,
     "purge_interval": float,
     "purge_batch": int,
     "token_hashing_default": lambda v: _bool(v),

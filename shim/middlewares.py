@@ -63,6 +63,25 @@ def _error_response(request: web.Request, err: ApiError) -> web.Response:
     return web.json_response(body, status=err.status, headers=err.headers)
 
 
+def overload_guard(limit: int):
+    """429 with Retry-After once `limit` requests are in flight; nothing is started."""
+    in_flight = 0
+
+    @web.middleware
+    async def guard(request: web.Request, handler) -> web.StreamResponse:
+        nonlocal in_flight
+        if in_flight >= limit:
+            raise ApiError(429, "TooManyRequests", "the server is busy; retry later",
+                           headers={"Retry-After": "1"})
+        in_flight += 1
+        try:
+            return await handler(request)
+        finally:
+            in_flight -= 1
+
+    return guard
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler) -> web.StreamResponse:
     if not request.path.startswith(PUBLIC_PREFIXES):

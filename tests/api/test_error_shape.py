@@ -1,5 +1,7 @@
 """One error shape on the v3 face, whatever produced the error."""
 
+import asyncio
+
 import pytest
 
 REQUIRED = {"type", "baseType", "status", "code", "message"}
@@ -59,3 +61,13 @@ async def test_500_says_nothing_was_committed_and_leaks_nothing(api, core):
 async def test_request_id_is_echoed(api):
     reply = await api.get("/v3", headers={"X-Request-Id": "abc-123"})
     assert reply.headers["X-Request-Id"] == "abc-123"
+
+
+async def test_overload_is_429_with_retry_after(make_api, config):
+    api = await make_api(config, max_in_flight=2)
+    replies = await asyncio.gather(*(api.post("/v3-public/localProviders/local?action=login",
+                                              {"username": "admin", "password": "wrong-password"})
+                                     for _ in range(8)))
+    busy = [r for r in replies if r.status == 429]
+    assert busy and all(r.headers["Retry-After"] == "1" for r in busy)
+    assert busy[0].body["code"] == "TooManyRequests"
