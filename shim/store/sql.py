@@ -48,7 +48,8 @@ PURGE_EXPIRED = (
     " (SELECT id FROM tokens WHERE expires IS NOT NULL AND expires <= ? LIMIT ?)"
 )
 SELECT_PLAIN_SECRETS = "SELECT id, secret FROM tokens WHERE secret NOT LIKE '$%'"
-UPDATE_SECRET = "UPDATE tokens SET secret = ? WHERE id = ?"
+# Bumps the version: a writer that read the plain secret must not write it back.
+UPDATE_SECRET = "UPDATE tokens SET secret = ?, version = version + 1 WHERE id = ?"
 
 SELECT_SETTINGS = "SELECT name, value FROM settings"
 UPSERT_SETTING = (

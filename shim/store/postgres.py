@@ -1,0 +1,218 @@
+"""PostgreSQL backend: an asyncpg pool running the shared SQL with `$n` placeholders.
+
+Every write is one transaction on one pooled connection. Migrations run under
+a transaction-scoped advisory lock, so replicas that start together apply
+each migration exactly once. `listen`/`notify` carry cache invalidation
+between replicas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from dataclasses import replace
+from typing import AsyncIterator, Callable
+
+import asyncpg
+
+from shim.store import sql
+from shim.store.base import Conflict, Store, Token, TokenQuery, User
+
+# Any constant works as long as every replica uses the same one: "tokenshm".
+MIGRATION_LOCK = 0x746F6B656E73686D
+_n = functools.cache(sql.numbered)
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self.url = url
+        self._sizes = {"min_size": min_size, "max_size": max_size}
+        self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("store is not open")
+        return self._pool
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self.url, server_settings={"application_name": "token-shim"}, **self._sizes
+        )
+        try:
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _migrate(self) -> None:
+        async with self._tx() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)"
+            )
+            done = {r[0] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+            for version, script in sql.migrations():
+                if version in done:
+                    continue
+                await conn.execute(script)  # no arguments: runs as a multi-statement script
+                await conn.execute(
+                    "INSERT INTO schema_migrations VALUES ($1, $2)", version, int(time.time() * 1000)
+                )
+
+    @contextlib.asynccontextmanager
+    async def _tx(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    async def _write(self, text: str, *args) -> int:
+        """Run one statement in its own transaction; return the number of rows it changed."""
+        try:
+            async with self._tx() as conn:
+                return _rowcount(await conn.execute(_n(text), *args))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise Conflict(str(exc)) from exc
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def ping(self) -> bool:
+        return await self.pool.fetchval("SELECT 1") == 1
+
+    # users
+    async def insert_user(self, user: User) -> None:
+        await self._write(sql.INSERT_USER, *sql.user_params(user))
+
+    async def get_user(self, user_id: str) -> User | None:
+        return await self._one(sql.SELECT_USER, (user_id,), sql.user_from)
+
+    async def get_user_by_username(self, username: str) -> User | None:
+        return await self._one(sql.SELECT_USER_BY_NAME, (username,), sql.user_from)
+
+    async def list_users(self) -> list[User]:
+        return [sql.user_from(r) for r in await self.pool.fetch(sql.SELECT_USERS)]
+
+    async def count_users(self) -> int:
+        return await self.pool.fetchval(sql.COUNT_USERS)
+
+    async def update_user(self, user: User) -> User:
+        if await self._write(sql.UPDATE_USER, *sql.update_user_params(user)) != 1:
+            raise Conflict(f"user {user.id} changed concurrently")
+        return _bumped(user)
+
+    async def delete_user(self, user_id: str) -> bool:
+        return await self._write(sql.DELETE_USER, user_id) == 1
+
+    # tokens
+    async def insert_token(self, token: Token) -> None:
+        await self._write(sql.INSERT_TOKEN, *sql.token_params(token))
+
+    async def get_token(self, token_id: str) -> Token | None:
+        return await self._one(sql.SELECT_TOKEN, (token_id,), sql.token_from)
+
+    async def get_token_and_user(self, token_id: str) -> tuple[Token, User] | None:
+        return await self._one(sql.SELECT_TOKEN_AND_USER, (token_id,), sql.token_and_user_from)
+
+    async def list_tokens(self, query: TokenQuery) -> list[Token]:
+        text, params = sql.list_tokens(query)
+        return [sql.token_from(r) for r in await self.pool.fetch(sql.numbered(text), *params)]
+
+    async def update_token(self, token: Token) -> Token:
+        if await self._write(sql.UPDATE_TOKEN, *sql.update_token_params(token)) != 1:
+            raise Conflict(f"token {token.id} changed concurrently")
+        return _bumped(token)
+
+    async def delete_token(self, token_id: str) -> bool:
+        return await self._write(sql.DELETE_TOKEN, token_id) == 1
+
+    async def delete_sessions(self, user_id: str) -> int:
+        return await self._write(sql.DELETE_SESSIONS, user_id)
+
+    async def touch_token(self, token_id: str, now: int, activity: bool) -> None:
+        if activity:
+            await self._write(sql.TOUCH_SESSION, now, now, token_id)
+        else:
+            await self._write(sql.TOUCH_TOKEN, now, token_id)
+
+    async def purge_expired(self, now: int, batch: int) -> int:
+        return await self._write(sql.PURGE_EXPIRED, now, batch)
+
+    async def enable_token_hashing(self, hasher) -> int:
+        # The feature upsert serialises concurrent callers; FOR UPDATE locks the
+        # plain rows and skips any that another transaction hashed meanwhile.
+        async with self._tx() as conn:
+            await conn.execute(_n(sql.UPSERT_FEATURE), "token-hashing", True)
+            rows = await conn.fetch(sql.SELECT_PLAIN_SECRETS + " FOR UPDATE")
+            await conn.executemany(_n(sql.UPDATE_SECRET), [(hasher(s), tid) for tid, s in rows])
+        return len(rows)
+
+    # settings, features, documents
+    async def get_settings(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in await self.pool.fetch(sql.SELECT_SETTINGS)}
+
+    async def put_settings(
+        self, values: dict[str, str | None], docs: dict[tuple[str, str], str | None]
+    ) -> None:
+        async with self._tx() as conn:
+            for name, value in values.items():
+                if value is None:
+                    await conn.execute(_n(sql.DELETE_SETTING), name)
+                else:
+                    await conn.execute(_n(sql.UPSERT_SETTING), name, value)
+            for (kind, doc_id), doc in docs.items():
+                if doc is None:
+                    await conn.execute(_n(sql.DELETE_DOC), kind, doc_id)
+                else:
+                    await conn.execute(_n(sql.UPSERT_DOC), kind, doc_id, doc)
+
+    async def get_features(self) -> dict[str, bool]:
+        return {r[0]: bool(r[1]) for r in await self.pool.fetch(sql.SELECT_FEATURES)}
+
+    async def set_feature(self, name: str, value: bool | None) -> None:
+        if value is None:
+            await self._write(sql.DELETE_FEATURE, name)
+        else:
+            await self._write(sql.UPSERT_FEATURE, name, value)
+
+    async def get_doc(self, kind: str, doc_id: str) -> str | None:
+        return await self._one(sql.SELECT_DOC, (kind, doc_id), lambda r: r[0])
+
+    async def get_docs(self, kind: str) -> dict[str, str]:
+        return {r[0]: r[1] for r in await self.pool.fetch(_n(sql.SELECT_DOCS), kind)}
+
+    async def _one(self, text: str, params: tuple, build):
+        row = await self.pool.fetchrow(_n(text), *params)
+        return None if row is None else build(row)
+
+    # cross-replica signals (not part of Store yet)
+    async def listen(self, channel: str, callback: Callable[[str], object]) -> None:
+        """Call `callback(payload)` on the event loop for every NOTIFY on `channel`.
+
+        All channels share one dedicated connection, kept until close(). A
+        notification is delivered only while that connection is up: one sent
+        while it is down is lost, and it is not reconnected yet.
+        """
+        if self._listener is None:
+            self._listener = await asyncpg.connect(self.url)
+        await self._listener.add_listener(channel, lambda _c, _pid, _ch, payload: callback(payload))
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Deliver `payload` (under 8000 bytes) to every listener on `channel`, this process too."""
+        await self.pool.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+
+def _rowcount(status: str) -> int:
+    """Rows changed, from a command tag such as `UPDATE 1` or `INSERT 0 1`."""
+    return int(status.rsplit(" ", 1)[1])
+
+
+def _bumped(record):
+    return replace(record, version=record.version + 1)
