@@ -1,9 +1,7 @@
 output "settings" {
   description = "Each setting as the server echoes it"
   value = {
-    for r in [
-      restapi_object.idle_ttl, restapi_object.session_ttl, restapi_object.max_ttl,
-      restapi_object.kubeconfig_ttl, restapi_object.kubeconfig_generate_token,
-    ] : r.id => nonsensitive(jsondecode(r.api_response).value)
+    for r in concat([restapi_object.idle_ttl, restapi_object.session_ttl], values(restapi_object.setting)) :
+    r.id => nonsensitive(jsondecode(r.api_response).value)
   }
 }
