@@ -5,7 +5,7 @@ Nothing here reads a clock or a store: callers pass `now` and the settings.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
 
 MINUTE_MS = 60_000
 NEVER = 0  # a ttl of 0 means "never expires" where it is not clamped
@@ -71,8 +71,7 @@ def should_touch(last_used_ms: int | None, now_ms: int, every_ms: int = 1000) ->
 def rfc3339(ms: int | None) -> str:
     if ms is None:
         return ""
-    stamp = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
 
 
 def cluster_allows(cluster_id: str, path: str) -> bool:
