@@ -14,8 +14,17 @@ SUFFIX_LENGTH = 5
 _SALT_BYTES = 8
 
 
+_UNBIASED = 256 - 256 % len(ALPHABET)  # bytes at or above this would favour some letters
+_TO_LETTER = bytes(ord(ALPHABET[b % len(ALPHABET)]) for b in range(256))
+_BIASED = bytes(range(_UNBIASED, 256))
+
+
 def random_chars(n: int) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(n))
+    """`n` uniformly random letters of ALPHABET from the OS generator, in C."""
+    out = b""
+    while len(out) < n:
+        out += secrets.token_bytes(n + 8).translate(_TO_LETTER, _BIASED)
+    return out[:n].decode()
 
 
 def new_suffix() -> str:
