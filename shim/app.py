@@ -10,7 +10,8 @@ from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
-from shim import crypto
+from shim import audit, crypto
+from shim.caches import keep_fresh
 from shim.config import Config
 from shim.core.auth import Authenticator
 from shim.core.features import FeatureService
@@ -18,12 +19,15 @@ from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
 from shim.keys import CLOCK, CONFIG, CORE, SCHEMAS, Core
+from shim.logs import request_log
+from shim.metrics import METRICS, Metrics, measure
 from shim.middlewares import authenticate, errors, overload_guard
 from shim.purge import purge_forever
 from shim.routes import add_routes
 from shim.schemas import Schemas
 from shim.store import open_store
 from shim.store.base import Store
+from shim.throttle import THROTTLE, LoginThrottle
 
 
 def wall_clock_ms() -> int:
@@ -33,7 +37,7 @@ def wall_clock_ms() -> int:
 def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
-    middlewares = [errors, overload_guard(config.max_in_flight), authenticate]
+    middlewares = [request_log, errors, measure, overload_guard(config.max_in_flight), authenticate]
     app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
@@ -47,6 +51,9 @@ def create_app(
         tokens=TokenService(store, settings, features, config.clusters),
         auth=Authenticator(store, settings),
     )
+    app[METRICS] = Metrics()
+    app[THROTTLE] = LoginThrottle(config)
+    audit.setup(app)
     add_routes(app)
     app.cleanup_ctx.append(_lifecycle)
     return app
@@ -60,15 +67,31 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await core.settings.refresh()
         await core.features.start()
         await _bootstrap(core, config, clock())
-        purger = asyncio.create_task(
-            purge_forever(core.tokens, clock, config.purge_interval, config.purge_batch)
-        )
+        purger = asyncio.create_task(purge_forever(
+            core.tokens, clock, config.purge_interval, config.purge_batch, _on_purge(app)
+        ))
+        keeper = asyncio.create_task(keep_fresh(
+            core.store, {"settings": core.settings, "features": core.features},
+            config.cache_refresh_interval,
+        ))
         yield
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
         purger.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await purger
     finally:
         await core.store.close()
+
+
+def _on_purge(app: web.Application) -> Callable[[int], None]:
+    def record(purged: int) -> None:
+        app[METRICS].purge_ran(purged)
+        app[audit.AUDIT].write(app[CLOCK](), "token.purge", actor=None, target=None,
+                               outcome="success", count=purged)
+
+    return record
 
 
 async def _bootstrap(core: Core, config: Config, now: int) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import logging
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -35,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--purge-interval", dest="purge_interval", type=float, help="seconds")
     serve.add_argument("--max-body-bytes", dest="max_body_bytes", type=int)
     serve.add_argument("--log-level", dest="log_level")
+    serve.add_argument("--log-format", dest="log_format", choices=("text", "json"))
+    serve.add_argument("--audit-log", dest="audit_log", help="stderr (default), a file, or off")
+    serve.add_argument("--metrics", choices=("off", "public", "admin"),
+                       help="who may read /metrics (default admin)")
     _tls_options(serve)
     migrate = commands.add_parser("migrate", help="apply pending schema migrations and exit")
     _server_options(migrate)
@@ -77,7 +80,7 @@ def load(args: argparse.Namespace) -> Config:
 def serve(config: Config) -> int:
     from aiohttp import web
 
-    from shim import tls
+    from shim import logs, tls
     from shim.app import create_app
 
     try:
@@ -86,12 +89,13 @@ def serve(config: Config) -> int:
     except (OSError, ValueError) as exc:
         print(f"token-shim: TLS: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(config.log_level, config.log_format)
     scheme = "https" if context else "http"
     print(f"token-shim: serving on {scheme}://{config.host}:{config.port} ({_db_label(config.db)})",
           file=sys.stderr, flush=True)
     web.run_app(create_app(config), host=config.host, port=config.port, print=None,
-                shutdown_timeout=30, ssl_context=context)
+                shutdown_timeout=30, ssl_context=context,
+                access_log=None)  # shim.logs logs requests without query strings
     return 0
 
 

@@ -25,6 +25,7 @@ class Config:
     max_in_flight: int = 512  # concurrent requests before 429 + Retry-After
     purge_interval: float = 3600.0
     purge_batch: int = 1000
+    cache_refresh_interval: float = 5.0  # seconds: the most a replica's cached settings lag
     token_hashing_default: bool = False
     clusters: tuple[str, ...] = ("local",)
     public_url: str | None = None
@@ -36,6 +37,14 @@ class Config:
     tls_sans: tuple[str, ...] = ()  # extra names/IPs for the self-signed server cert
     data_dir: str | None = None  # default: the SQLite file's directory, else "."
     exec_command: str = "token-shim"  # the exec credential plugin named in kubeconfigs
+    log_format: str = "text"  # text or json
+    audit_log: str = "stderr"  # stderr, a file path, or off
+    metrics: str = "admin"  # /metrics: off, public, or admin (an admin bearer)
+    login_throttle_user_burst: int = 5  # failed logins per username before backoff
+    login_throttle_ip_burst: int = 20  # failed logins per client address before backoff
+    login_throttle_base: float = 1.0  # seconds of the first backoff; doubles per failure
+    login_throttle_max: float = 300.0  # the longest backoff, in seconds
+    login_throttle_decay: float = 300.0  # seconds after which one failure is forgotten
     pinned_settings: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -45,11 +54,33 @@ _CONVERT = {
     "max_in_flight": int,
     "purge_interval": float,
     "purge_batch": int,
+    "cache_refresh_interval": lambda v: _positive(float(v)),
     "token_hashing_default": lambda v: _bool(v),
     "clusters": lambda v: tuple(_list(v)),
     "tls_self_signed": lambda v: _bool(v),
     "tls_sans": lambda v: tuple(_list(v)),
+    "login_throttle_user_burst": int,
+    "login_throttle_ip_burst": int,
+    "login_throttle_base": float,
+    "login_throttle_max": float,
+    "login_throttle_decay": float,
+    "log_format": lambda v: _one_of(v, "text", "json"),
+    "metrics": lambda v: _one_of(v, "off", "public", "admin"),
+    "audit_log": lambda v: "off" if v is False else str(v),  # YAML reads `off` as false
 }
+
+
+def _one_of(value: Any, *allowed: str) -> str:
+    text = "off" if value is False else str(value).strip().lower()
+    if text not in allowed:
+        raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+    return text
+
+
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise ValueError(f"{value!r} is not a positive number")
+    return value
 
 
 def _bool(value: Any) -> bool:

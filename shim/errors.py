@@ -13,13 +13,14 @@ class ApiError(Exception):
     message: str
     details: list[dict[str, Any]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    reason: str = field(default="", compare=False)  # why, for metrics and logs; never rendered
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
 
 
-def unauthorized() -> ApiError:
-    return ApiError(401, "Unauthorized", "must authenticate")
+def unauthorized(reason: str = "") -> ApiError:
+    return ApiError(401, "Unauthorized", "must authenticate", reason=reason)
 
 
 def forbidden(message: str) -> ApiError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import uuid
 
 from aiohttp import web
@@ -14,7 +15,9 @@ from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
 
 log = logging.getLogger("shim")
 
-PUBLIC_PREFIXES = ("/v3-public/", "/healthz", "/readyz")
+# /metrics checks its own access (the `metrics` option); /docs and /openapi.json are open.
+PUBLIC_PREFIXES = ("/v3-public/", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics")
+_REQUEST_ID = re.compile(r"[!-~]{1,200}")
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllow", 413: "RequestEntityTooLarge"}
 
 
@@ -29,7 +32,9 @@ def face_of(path: str) -> str:
 @web.middleware
 async def errors(request: web.Request, handler) -> web.StreamResponse:
     """Every failure becomes the error body of the face the path belongs to."""
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = request.headers.get("X-Request-Id", "")
+    if not _REQUEST_ID.fullmatch(request_id):  # it goes into logs: printable ASCII only
+        request_id = uuid.uuid4().hex
     request[REQUEST_ID] = request_id
     try:
         response = await handler(request)

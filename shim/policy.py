@@ -5,6 +5,7 @@ Nothing here reads a clock or a store: callers pass `now` and the settings.
 
 from __future__ import annotations
 
+import functools
 import time
 
 MINUTE_MS = 60_000
@@ -71,7 +72,12 @@ def should_touch(last_used_ms: int | None, now_ms: int, every_ms: int = 1000) ->
 def rfc3339(ms: int | None) -> str:
     if ms is None:
         return ""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
+    return _rfc3339_seconds(ms // 1000)
+
+
+@functools.lru_cache(maxsize=65536)
+def _rfc3339_seconds(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def cluster_allows(cluster_id: str, path: str) -> bool:

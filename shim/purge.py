@@ -24,7 +24,8 @@ async def purge_once(tokens: TokenService, now: int, batch: int) -> int:
 
 
 async def purge_forever(
-    tokens: TokenService, clock: Callable[[], int], interval: float, batch: int
+    tokens: TokenService, clock: Callable[[], int], interval: float, batch: int,
+    on_purge: Callable[[int], None] = lambda purged: None,
 ) -> None:
     while True:
         await asyncio.sleep(interval * random.uniform(0.9, 1.1))
@@ -32,5 +33,6 @@ async def purge_forever(
             purged = await purge_once(tokens, clock(), batch)
             if purged:
                 log.info("purged %d expired tokens", purged)
+            on_purge(purged)
         except Exception:  # keep purging on the next round
             log.exception("purge failed")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shim.faces import kube, ops, public
+from shim import metrics
+from shim.faces import docs, kube, ops, public
 from shim.faces.terraform import settings as tf_settings
 from shim.faces.terraform import tokens as tf_tokens
 from shim.faces.terraform import users as tf_users
 from shim.faces.v3 import clusters, features, root, settings, tokens, users
+from shim.keys import CONFIG
 
 TF = "/terraform/v1"
 
@@ -17,6 +19,10 @@ def add_routes(app: web.Application) -> None:
     app.add_routes([
         web.get("/healthz", ops.healthz),
         web.get("/readyz", ops.readyz),
+        web.get("/openapi.json", docs.openapi_json),
+        web.get("/docs", docs.page),
+        web.get("/docs/init.js", docs.init_script),
+        web.get("/docs/static/{name}", docs.asset),
         web.get("/v3-public/authProviders", public.list_providers),
         web.get("/v3-public/localProviders/local", public.get_provider),
         web.post("/v3-public/localProviders/local", public.login),
@@ -51,6 +57,8 @@ def add_routes(app: web.Application) -> None:
                  kube.create_self_subject_review),
     ])
     add_terraform_routes(app)
+    if app[CONFIG].metrics != "off":
+        app.router.add_get("/metrics", metrics.scrape)
 
 
 def add_terraform_routes(app: web.Application) -> None:

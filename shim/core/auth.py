@@ -7,7 +7,7 @@ from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.errors import unauthorized
 from shim.settings_catalog import IDLE_TTL, SESSION_TTL
-from shim.store.base import Store, Token
+from shim.store.base import Store, Token, User
 
 
 class Authenticator:
@@ -18,27 +18,41 @@ class Authenticator:
     async def authenticate(self, credential: str | None, path: str, now: int) -> Principal:
         """The principal for a valid credential, else the one 401 Rancher gives for all."""
         token_id, _, secret = (credential or "").partition(":")
-        if not token_id or not secret:
-            raise unauthorized()
+        if not token_id or not secret or not credential.isascii():  # ids and secrets are ASCII
+            raise unauthorized("no credential" if credential is None else "malformed credential")
         found = await self.store.get_token_and_user(token_id)
         if found is None:
-            raise unauthorized()
+            raise unauthorized("unknown token")
         token, user = found
-        if not (crypto.verify_secret(token.secret, secret) and token.enabled and user.enabled):
-            raise unauthorized()
-        if not self.alive(token, now) or not policy.cluster_allows(token.cluster_id, path):
-            raise unauthorized()
+        refused = _refusal(crypto.verify_secret(token.secret, secret), token, user)
+        refused = refused or self.death(token, now)
+        if not refused and not policy.cluster_allows(token.cluster_id, path):
+            refused = "cluster scope"
+        if refused:
+            raise unauthorized(refused)
         if policy.should_touch(token.last_used, now):
             await self.store.touch_token(token.id, now, activity=token.kind == "session")
         return Principal(user, token)
 
     def alive(self, token: Token, now: int) -> bool:
         """Not expired; sessions also honour the current session and idle settings."""
+        return self.death(token, now) is None
+
+    def death(self, token: Token, now: int) -> str | None:
+        """Why the token is no longer alive ("expired" or "idle"), or None."""
         if token.kind != "session":
-            return not policy.is_expired(token.created, token.ttl, now)
+            return "expired" if policy.is_expired(token.created, token.ttl, now) else None
         session = self.settings.minutes(SESSION_TTL)
         ttl = policy.session_ttl(token.ttl, session)
         if policy.is_expired(token.created, ttl, now):
-            return False
+            return "expired"
         idle = policy.effective_idle_minutes(self.settings.minutes(IDLE_TTL), session)
-        return not policy.is_idle_expired(token.last_activity, idle, now)
+        return "idle" if policy.is_idle_expired(token.last_activity, idle, now) else None
+
+
+def _refusal(secret_ok: bool, token: Token, user: User) -> str | None:
+    if not secret_ok:
+        return "bad secret"
+    if not token.enabled:
+        return "disabled token"
+    return None if user.enabled else "disabled user"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from shim import crypto
 from shim.errors import ApiError
 from shim.store.base import Store
@@ -15,9 +17,11 @@ class FeatureService:
         self.store = store
         self.defaults = {TOKEN_HASHING: hashing_default}
         self._stored: dict[str, bool] = {}
+        self._refreshing = asyncio.Lock()  # one read at a time: never an older one last
 
     async def refresh(self) -> None:
-        self._stored = await self.store.get_features()
+        async with self._refreshing:
+            self._stored = await self.store.get_features()
 
     async def start(self) -> None:
         """Hash what is still plain when hashing is on by default."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any, Mapping
 
@@ -14,22 +15,31 @@ from shim.settings_catalog import (
     SETTINGS,
     env_name,
 )
-from shim.store.base import Store
+from shim.store.base import Conflict, Store
 
 _INTEGER = re.compile(r"^-?[0-9]{1,18}$")
 
 
 class SettingsService:
-    """Reads come from an in-process cache refreshed after every write."""
+    """Reads come from an in-process cache refreshed after every write (see shim.caches)."""
 
     def __init__(self, store: Store, schemas: Schemas, pins: Mapping[str, str]) -> None:
         self.store = store
         self.schemas = schemas
         self.pins = dict(pins)
         self._stored: dict[str, str] = {}
+        self._versions: dict[str, int] = {}
+        self._refreshing = asyncio.Lock()  # one read at a time: never an older one last
 
     async def refresh(self) -> None:
-        self._stored = await self.store.get_settings()
+        async with self._refreshing:
+            rows = await self.store.get_setting_rows()
+            self._stored = {name: value for name, (value, _) in rows.items() if value is not None}
+            self._versions = {name: version for name, (_, version) in rows.items()}
+
+    def version(self, name: str) -> int:
+        """The stored version as of the last refresh; 0 when never stored."""
+        return self._versions.get(name, 0)
 
     def validate_pins(self) -> None:
         for name, raw in self.pins.items():
@@ -80,18 +90,29 @@ class SettingsService:
         return str(value)
 
     async def apply(
-        self, changes: Mapping[str, Any], docs: Mapping[tuple[str, str], str | None] = {}
+        self, changes: Mapping[str, Any], docs: Mapping[tuple[str, str], str | None] = {},
+        expected: Mapping[str, int] | None = None,
     ) -> None:
-        """Validate every change (None resets), check cross rules, write atomically."""
+        """Validate every change (None resets), write atomically; 412 when a version in
+        `expected` is stale. Cross rules are checked on the committed values, inside the
+        write, so concurrent writers (on any replica) cannot break them together."""
         unknown = [n for n in changes if n not in SETTINGS]
         if unknown:
             raise ApiError(404, "NotFound", f"setting {unknown[0]} not found")
         for name in changes:
             self.ensure_writable(name)
         values = {n: (None if v is None else self.canonical(n, v)) for n, v in changes.items()}
-        self.check_cross_rules(values)
-        await self.store.put_settings(values, dict(docs))
-        await self.refresh()
+        try:
+            await self.store.put_settings(
+                values, dict(docs), expected=expected,
+                check=lambda current: self.check_cross_rules(values, current),
+            )
+        except Conflict:
+            raise ApiError(412, "PreconditionFailed",
+                           f"{', '.join(expected or changes)} changed since it was read; "
+                           "read it again") from None
+        finally:
+            await self.refresh()
 
     def ensure_writable(self, name: str) -> None:
         if name in self.pins:
@@ -101,10 +122,14 @@ class SettingsService:
                 f"({env_name(name)}) or the config file",
             )
 
-    def check_cross_rules(self, values: Mapping[str, str | None]) -> None:
+    def check_cross_rules(
+        self, values: Mapping[str, str | None], stored: Mapping[str, str] | None = None
+    ) -> None:
+        """Idle <= session after `values` are applied to `stored` (default: the cache)."""
         if IDLE_TTL not in values and SESSION_TTL not in values:
             return
-        idle, session = int(self._merged(values, IDLE_TTL)), int(self._merged(values, SESSION_TTL))
+        idle = int(self._merged(values, IDLE_TTL, stored))
+        session = int(self._merged(values, SESSION_TTL, stored))
         if session == 0 or idle <= session:
             return
         changed = IDLE_TTL if IDLE_TTL in values else SESSION_TTL
@@ -117,10 +142,14 @@ class SettingsService:
             [{"field": changed, "value": values[changed], "rule": rule}],
         )
 
-    def _merged(self, values: Mapping[str, str | None], name: str) -> str:
-        if name not in values:
+    def _merged(
+        self, values: Mapping[str, str | None], name: str, stored: Mapping[str, str] | None
+    ) -> str:
+        if name in values:
+            return values[name] or SETTINGS[name]
+        if stored is None or name in self.pins:
             return self.value(name)
-        return values[name] or SETTINGS[name]
+        return stored.get(name, SETTINGS[name])
 
 
 def _show(value: Any) -> str:

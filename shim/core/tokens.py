@@ -12,7 +12,7 @@ from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.errors import ApiError, bad_request, forbidden, invalid_field, not_found
 from shim.settings_catalog import KUBECONFIG_TTL, MAX_TTL, SESSION_TTL
-from shim.store.base import Conflict, Store, Token, TokenQuery
+from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery
 
 SYSTEM_KINDS = ("kubectl-shell", "agent", "compose-token", "helm-token", "drain-node")
 KINDS = ("api", "session", "kubeconfig") + SYSTEM_KINDS
@@ -87,8 +87,9 @@ class TokenService:
     async def _insert(self, user_id: str, kind: str, now: int, *, ttl: int, requested: int,
                       **fields: Any) -> NewToken:
         secret = crypto.new_secret()
-        stored = crypto.hash_secret(secret) if self.features.hashing else secret
+        hashing = self.features.hashing
         for _ in range(_RETRIES):
+            stored = crypto.hash_secret(secret) if hashing else secret
             token = Token(
                 id=_new_id(kind, user_id), user_id=user_id, kind=kind, secret=stored,
                 ttl=ttl, ttl_requested=requested, created=now, uuid=str(uuid.uuid4()),
@@ -97,6 +98,9 @@ class TokenService:
             try:
                 await self.store.insert_token(token)
                 return NewToken(token, f"{token.id}:{secret}")
+            except HashingRequired:  # enabled on another replica; our cache lags
+                hashing = True
+                await self.features.refresh()
             except Conflict:
                 continue  # five random characters collide now and then: draw again
         raise ApiError(503, "ServerError", "could not allocate a token id; try again")
@@ -130,22 +134,21 @@ class TokenService:
         self, actor: Principal, token_id: str, changes: dict[str, Any], now: int,
         *, expected_version: int | None = None, tf_doc: str | None = None,
     ) -> Token:
-        """Change description, enabled and ttl; retried when a concurrent write wins."""
-        for _ in range(_RETRIES):
-            token = await self.get(actor, token_id)
+        """Change description, enabled and ttl, decided on the row as locked for the write:
+        concurrent writers (on any replica) queue instead of losing or retrying."""
+
+        def change(token: Token) -> Token:
+            if not actor.may_see(token.user_id):
+                raise not_found(f"{token_id} not found")
             if expected_version is not None and token.version != expected_version:
-                raise ApiError(412, "PreconditionFailed", f"{token_id} has changed (version {token.version})")
+                raise _changed(token_id)
             updated = self._apply(actor, token, changes)
-            if tf_doc is not None:
-                updated = replace(updated, tf_doc=tf_doc)
-            if updated == token:
-                return token
-            try:
-                return await self.store.update_token(updated)
-            except Conflict:
-                if expected_version is not None:
-                    raise ApiError(412, "PreconditionFailed", f"{token_id} has changed") from None
-        raise ApiError(409, "Conflict", f"{token_id} is being changed by others; try again")
+            return updated if tf_doc is None else replace(updated, tf_doc=tf_doc)
+
+        updated = await self.store.change_token(token_id, change)
+        if updated is None:
+            raise not_found(f"{token_id} not found")
+        return updated
 
     def _apply(self, actor: Principal, token: Token, changes: dict[str, Any]) -> Token:
         for field, attribute in IMMUTABLE.items():
@@ -170,11 +173,17 @@ class TokenService:
             raise invalid_field("ttl", requested, "forbidden to extend time-to-live")
         return {"ttl": effective, "ttl_requested": requested}
 
-    async def delete(self, actor: Principal, token_id: str) -> None:
+    async def delete(
+        self, actor: Principal, token_id: str, *, expected_version: int | None = None
+    ) -> None:
         token = await self.get(actor, token_id)
         if token.id == actor.token.id and token.kind == "session":
             raise bad_request("Cannot delete token for current session. Use logout instead")
-        if not await self.store.delete_token(token.id):
+        if expected_version is not None and token.version != expected_version:
+            raise _changed(token_id)
+        if not await self.store.delete_token(token.id, expected_version):
+            if expected_version is not None and await self.store.get_token(token.id):
+                raise _changed(token_id)
             raise not_found(f"{token_id} not found")
 
     async def logout(self, actor: Principal) -> None:
@@ -185,6 +194,11 @@ class TokenService:
 
     async def purge(self, now: int, batch: int) -> int:
         return await self.store.purge_expired(now, batch)
+
+
+def _changed(token_id: str) -> ApiError:
+    message = f"{token_id} has changed since it was read; read it again"
+    return ApiError(412, "PreconditionFailed", message)
 
 
 def _new_id(kind: str, user_id: str) -> str:

@@ -23,7 +23,12 @@ class UserService:
         """Create the `admin` user when the store has no user at all."""
         if await self.store.count_users():
             return None
-        return await self._insert("admin", "Default Admin", "admin", password, True, now)
+        try:
+            return await self._insert("admin", "Default Admin", "admin", password, True, now)
+        except ApiError as err:
+            if err.status == 409:  # a replica starting at the same time made it first
+                return None
+            raise
 
     async def create(self, actor: Principal, body: dict[str, Any], now: int) -> User:
         _require_admin(actor)
@@ -119,7 +124,7 @@ class UserService:
         stored = user.password_hash if user else crypto.dummy_password_hash()
         ok = await asyncio.to_thread(crypto.verify_password, stored, password)
         if user is None or not ok:
-            raise unauthorized()
+            raise unauthorized("bad password")
         if not user.enabled:
             raise forbidden("user is disabled")
         return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from shim.core.principal import Principal
@@ -42,7 +43,10 @@ async def read_json(request: web.Request, schema: str) -> dict[str, Any]:
     if request.body_exists and ctype not in ("application/json", "application/octet-stream", ""):
         raise ApiError(415, "UnsupportedMediaType",
                        f"Content-Type {ctype} is not supported: send application/json")
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the body does not match
+        raise ApiError(400, "BadRequest", f"the body could not be read: {exc}") from None
     body = parse_json(raw) if raw.strip() else {}
     if not isinstance(body, dict):
         raise ApiError(422, "InvalidFormat", "the body must be a JSON object")
@@ -52,13 +56,20 @@ async def read_json(request: web.Request, schema: str) -> dict[str, Any]:
 
 def parse_json(raw: bytes) -> Any:
     try:
-        value = json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        # UTF-8 only (a leading BOM is tolerated): json.loads(bytes) would also take UTF-16/32
+        text = raw.decode("utf-8-sig")
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except RecursionError:
         raise ApiError(422, "InvalidFormat", "the body is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(422, "InvalidFormat", f"the body is not valid JSON: {exc}") from None
     if _depth(value) > MAX_DEPTH:
         raise ApiError(422, "InvalidFormat", f"the body is nested deeper than {MAX_DEPTH} levels")
+    try:  # "\ud800" is valid JSON but not Unicode: no store could keep it
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(422, "InvalidFormat",
+                       "the body holds an unpaired UTF-16 surrogate") from None
     return value
 
 
@@ -86,12 +97,37 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return web.Response(body=orjson.dumps(body), status=status, headers=headers,
+                        content_type="application/json")
 
 
 def no_content() -> web.Response:
     return web.Response(status=204)
+
+
+def etag(version: int) -> dict[str, str]:
+    """The ETag header of a resource at `version` (tokens, settings)."""
+    return {"ETag": f'"{version}"'}
+
+
+def if_match(request: web.Request) -> int | None:
+    """The version an If-Match header names; None without one or for `*`.
+
+    One tag is understood, weak or strong (a compressing proxy may weaken it);
+    anything else can match no version: 412.
+    """
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    tag = raw.strip().removeprefix("W/")
+    version = tag[1:-1]  # ASCII digits that fit a 64-bit column ("²".isdigit() is true)
+    if tag[:1] == tag[-1:] == '"' and version.isascii() and version.isdigit() and len(version) <= 18:
+        return int(version)
+    raise ApiError(412, "PreconditionFailed",
+                   f"If-Match {raw} matches no version: send the one ETag of a GET")
+
+
+def expected(request: web.Request, name: str) -> dict[str, int] | None:
+    """{name: the If-Match version}, for a settings write; None without If-Match."""
+    version = if_match(request)
+    return None if version is None else {name: version}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shim.audit import audit
 from shim.errors import ApiError
 from shim.faces import http
 from shim.faces.v3 import render
+from shim.throttle import password_attempt
 
 
 def _provider(request: web.Request) -> dict:
@@ -34,11 +36,19 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(404, "ActionNotAvailable", "only the login action is available")
     body = await http.read_json(request, "public/login")
     core, now = http.core(request), http.now(request)
-    user = await core.users.check_password(body["username"], body["password"])
+    try:
+        with password_attempt(request, body["username"]):
+            user = await core.users.check_password(body["username"], body["password"])
+    except ApiError as err:
+        audit(request, "login", None, "failure", username=body["username"],
+              status=err.status, reason=err.reason or err.code)
+        raise
     new = await core.tokens.create_session(
         user.id, now, description=body.get("description", ""), ttl=int(body.get("ttl", 0)),
         response_type=body.get("responseType", ""),
     )
+    audit(request, "login", user.id, "success", username=user.username, tokenId=new.token.id,
+          kind=new.token.kind)
     shown = render.token(request, new.token, now) | {"token": new.bearer}
     response = http.respond(shown, status=201)
     if body.get("responseType") == "cookie":

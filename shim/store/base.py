@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from typing import Callable, Mapping
 
 
-@dataclass(frozen=True, slots=True)
-class User:
+@dataclass(slots=True)
+class User:  # treat as immutable: change with dataclasses.replace
     id: str
     username: str
     name: str
@@ -23,8 +24,8 @@ class User:
     tf_doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+@dataclass(slots=True)
+class Token:  # treat as immutable: change with dataclasses.replace
     id: str
     user_id: str
     kind: str  # "api", "session", "kubeconfig" or a system kind
@@ -69,6 +70,10 @@ class Conflict(Exception):
     """A unique key already exists, or a versioned write lost a race."""
 
 
+class HashingRequired(Exception):
+    """token-hashing is on in the store: a plain secret may not be stored."""
+
+
 class Store(abc.ABC):
     @abc.abstractmethod
     async def open(self) -> None:
@@ -108,7 +113,8 @@ class Store(abc.ABC):
     # tokens
     @abc.abstractmethod
     async def insert_token(self, token: Token) -> None:
-        """Raise Conflict when the id is taken."""
+        """Raise Conflict when the id is taken, HashingRequired when the secret is plain
+        and token-hashing is on, judged in the same transaction as the insert."""
 
     @abc.abstractmethod
     async def get_token(self, token_id: str) -> Token | None: ...
@@ -126,7 +132,14 @@ class Store(abc.ABC):
         """Write if the stored version is still token.version; return it bumped."""
 
     @abc.abstractmethod
-    async def delete_token(self, token_id: str) -> bool: ...
+    async def change_token(self, token_id: str, change: Callable[[Token], Token]) -> Token | None:
+        """In one transaction, with the row locked against other writers: store
+        `change(token)` (version bumped) unless it returns the token unchanged; return what
+        is stored, or None when there is no such token. An exception from `change` aborts."""
+
+    @abc.abstractmethod
+    async def delete_token(self, token_id: str, version: int | None = None) -> bool:
+        """Delete the token (only while its version is `version`, when given); whether it was."""
 
     @abc.abstractmethod
     async def delete_sessions(self, user_id: str) -> int:
@@ -140,6 +153,10 @@ class Store(abc.ABC):
     async def purge_expired(self, now: int, batch: int) -> int:
         """Delete up to `batch` expired tokens; return how many."""
 
+    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
+        """{(kind, expired at `now`): count} in one GROUP BY over tokens, for metrics."""
+        raise NotImplementedError
+
     @abc.abstractmethod
     async def enable_token_hashing(self, hasher) -> int:
         """In one transaction: set the feature and hash every plain secret."""
@@ -149,10 +166,21 @@ class Store(abc.ABC):
     async def get_settings(self) -> dict[str, str]: ...
 
     @abc.abstractmethod
+    async def get_setting_rows(self) -> dict[str, tuple[str | None, int]]:
+        """{name: (value, or None once reset; version)} of every setting ever stored."""
+
+    @abc.abstractmethod
     async def put_settings(
-        self, values: dict[str, str | None], docs: dict[tuple[str, str], str | None]
+        self, values: dict[str, str | None], docs: dict[tuple[str, str], str | None], *,
+        expected: Mapping[str, int] | None = None,
+        check: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
-        """Atomically store values (None resets) and documents keyed (kind, id) (None drops)."""
+        """Atomically store values (None resets) and documents keyed (kind, id) (None drops).
+
+        Settings writers are serialised. Before writing, on the committed state: raise
+        Conflict when a setting's version is not `expected[name]` (0: never stored), then
+        call `check(current values)`, whose exception aborts the write.
+        """
 
     @abc.abstractmethod
     async def get_features(self) -> dict[str, bool]: ...
@@ -162,6 +190,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def get_doc(self, kind: str, doc_id: str) -> str | None: ...
+
+    async def watch(self, on_change: Callable[[str], object], heartbeat: float = 5.0) -> None:
+        """Call `on_change(what)` when another process changed cached data: "settings",
+        "features", or "*" (anything: sent on every (re)connect, as changes may have been
+        missed). Runs until cancelled; returns at once where one process owns the store
+        (SQLite). Pings and reconnects at least every `heartbeat` seconds."""
 
     @abc.abstractmethod
     async def get_docs(self, kind: str) -> dict[str, str]: ...

@@ -2,14 +2,17 @@
 
 Every write is one transaction on one pooled connection. Migrations run under
 a transaction-scoped advisory lock, so replicas that start together apply
-each migration exactly once. `listen`/`notify` carry cache invalidation
-between replicas.
+each migration exactly once. Writes of cached data (settings, features)
+send a NOTIFY on CACHE_CHANNEL in their own transaction, so it fires exactly
+on commit; `watch` turns those into cache refreshes on every replica.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
+import logging
 import time
 from dataclasses import replace
 from typing import AsyncIterator, Callable
@@ -17,11 +20,17 @@ from typing import AsyncIterator, Callable
 import asyncpg
 
 from shim.store import sql
-from shim.store.base import Conflict, Store, Token, TokenQuery, User
+from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery, User
 
-# Any constant works as long as every replica uses the same one: "tokenshm".
+# Any constants work as long as every replica uses the same ones: "tokenshm", +1, +2.
 MIGRATION_LOCK = 0x746F6B656E73686D
+HASHING_LOCK = MIGRATION_LOCK + 1  # exclusive: enabling hashing; shared: plain inserts
+SETTINGS_LOCK = MIGRATION_LOCK + 2  # settings writers, one at a time
+CACHE_CHANNEL = "token_shim_cache"
+LISTENER_NAME = "token-shim-listener"  # application_name of the LISTEN connection
+RECONNECT_DELAY = 0.2  # seconds: no busy loop when the server keeps dropping us
 _n = functools.cache(sql.numbered)
+log = logging.getLogger("shim.store")
 
 
 class PostgresStore(Store):
@@ -113,7 +122,18 @@ class PostgresStore(Store):
 
     # tokens
     async def insert_token(self, token: Token) -> None:
-        await self._write(sql.INSERT_TOKEN, *sql.token_params(token))
+        if not sql.is_plain(token.secret):
+            await self._write(sql.INSERT_TOKEN, *sql.token_params(token))
+            return
+        try:
+            async with self._tx() as conn:
+                # Waits only while enable_token_hashing runs; then sees its commit.
+                await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", HASHING_LOCK)
+                if await conn.fetchval(sql.SELECT_HASHING):
+                    raise HashingRequired(token.id)
+                await conn.execute(_n(sql.INSERT_TOKEN), *sql.token_params(token))
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise Conflict(str(exc)) from exc
 
     async def get_token(self, token_id: str) -> Token | None:
         return await self._one(sql.SELECT_TOKEN, (token_id,), sql.token_from)
@@ -130,8 +150,22 @@ class PostgresStore(Store):
             raise Conflict(f"token {token.id} changed concurrently")
         return _bumped(token)
 
-    async def delete_token(self, token_id: str) -> bool:
-        return await self._write(sql.DELETE_TOKEN, token_id) == 1
+    async def change_token(self, token_id: str, change) -> Token | None:
+        async with self._tx() as conn:
+            row = await conn.fetchrow(_n(sql.SELECT_TOKEN) + " FOR UPDATE", token_id)
+            if row is None:
+                return None
+            token = sql.token_from(row)
+            updated = change(token)
+            if updated == token:
+                return token
+            await conn.execute(_n(sql.UPDATE_TOKEN), *sql.update_token_params(updated))
+        return _bumped(updated)
+
+    async def delete_token(self, token_id: str, version: int | None = None) -> bool:
+        if version is None:
+            return await self._write(sql.DELETE_TOKEN, token_id) == 1
+        return await self._write(sql.DELETE_TOKEN_AT, token_id, version) == 1
 
     async def delete_sessions(self, user_id: str) -> int:
         return await self._write(sql.DELETE_SESSIONS, user_id)
@@ -145,23 +179,36 @@ class PostgresStore(Store):
     async def purge_expired(self, now: int, batch: int) -> int:
         return await self._write(sql.PURGE_EXPIRED, now, batch)
 
+    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
+        rows = await self.pool.fetch(_n(sql.COUNT_TOKENS_BY_KIND), now)
+        return {(kind, bool(expired)): count for kind, expired, count in rows}
+
     async def enable_token_hashing(self, hasher) -> int:
-        # The feature upsert serialises concurrent callers; FOR UPDATE locks the
-        # plain rows and skips any that another transaction hashed meanwhile.
+        # The lock serialises callers and waits for plain inserts in flight, which
+        # the SELECT then sees; FOR UPDATE also holds off concurrent token updates.
         async with self._tx() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", HASHING_LOCK)
             await conn.execute(_n(sql.UPSERT_FEATURE), "token-hashing", True)
             rows = await conn.fetch(sql.SELECT_PLAIN_SECRETS + " FOR UPDATE")
             await conn.executemany(_n(sql.UPDATE_SECRET), [(hasher(s), tid) for tid, s in rows])
+            await _notify(conn, "features")
         return len(rows)
 
     # settings, features, documents
     async def get_settings(self) -> dict[str, str]:
         return {r[0]: r[1] for r in await self.pool.fetch(sql.SELECT_SETTINGS)}
 
+    async def get_setting_rows(self) -> dict[str, tuple[str | None, int]]:
+        return sql.setting_rows(await self.pool.fetch(sql.SELECT_SETTING_ROWS))
+
     async def put_settings(
-        self, values: dict[str, str | None], docs: dict[tuple[str, str], str | None]
+        self, values: dict[str, str | None], docs: dict[tuple[str, str], str | None], *,
+        expected=None, check=None,
     ) -> None:
         async with self._tx() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", SETTINGS_LOCK)
+            sql.guard_settings(await conn.fetch(sql.SELECT_SETTING_ROWS), expected, check)
+            await _notify(conn, "settings")
             for name, value in values.items():
                 if value is None:
                     await conn.execute(_n(sql.DELETE_SETTING), name)
@@ -177,10 +224,12 @@ class PostgresStore(Store):
         return {r[0]: bool(r[1]) for r in await self.pool.fetch(sql.SELECT_FEATURES)}
 
     async def set_feature(self, name: str, value: bool | None) -> None:
-        if value is None:
-            await self._write(sql.DELETE_FEATURE, name)
-        else:
-            await self._write(sql.UPSERT_FEATURE, name, value)
+        async with self._tx() as conn:
+            if value is None:
+                await conn.execute(_n(sql.DELETE_FEATURE), name)
+            else:
+                await conn.execute(_n(sql.UPSERT_FEATURE), name, value)
+            await _notify(conn, "features")
 
     async def get_doc(self, kind: str, doc_id: str) -> str | None:
         return await self._one(sql.SELECT_DOC, (kind, doc_id), lambda r: r[0])
@@ -207,6 +256,49 @@ class PostgresStore(Store):
     async def notify(self, channel: str, payload: str = "") -> None:
         """Deliver `payload` (under 8000 bytes) to every listener on `channel`, this process too."""
         await self.pool.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+    async def watch(self, on_change: Callable[[str], object], heartbeat: float = 5.0) -> None:
+        """LISTEN on CACHE_CHANNEL on a connection of its own, reconnecting when it drops.
+
+        The connection is pinged every `heartbeat` seconds, so a silently dead
+        one is noticed too; every (re)connect reports "*".
+        """
+        while True:
+            try:
+                conn = await asyncpg.connect(
+                    self.url, timeout=max(heartbeat, 5.0),
+                    server_settings={"application_name": LISTENER_NAME},
+                )
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+                log.warning("cache listener: cannot connect (%s); retrying", exc)
+                await asyncio.sleep(heartbeat)
+                continue
+            try:
+                await _listen(conn, on_change, heartbeat)
+            except Exception as exc:  # lost or unresponsive: reconnect
+                log.warning("cache listener: connection lost (%s); reconnecting", exc)
+            finally:
+                conn.terminate()
+            await asyncio.sleep(RECONNECT_DELAY)
+
+
+async def _listen(conn: asyncpg.Connection, on_change: Callable[[str], object],
+                  heartbeat: float) -> None:
+    """Deliver notifications until the connection is lost or a ping times out (raises)."""
+    lost = asyncio.Event()
+    conn.add_termination_listener(lambda _conn: lost.set())
+    await conn.add_listener(CACHE_CHANNEL, lambda _c, _pid, _ch, what: on_change(what))
+    on_change("*")  # whatever changed while nobody was listening
+    while True:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(lost.wait(), heartbeat)
+            raise ConnectionError("listener connection closed")
+        await asyncio.wait_for(conn.execute("SELECT 1"), heartbeat)
+
+
+async def _notify(conn: asyncpg.Connection, what: str) -> None:
+    """Queued in the caller's transaction: delivered on commit, dropped on rollback."""
+    await conn.execute("SELECT pg_notify($1, $2)", CACHE_CHANNEL, what)
 
 
 def _rowcount(status: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shim.store.base import Token, TokenQuery, User
+from shim.store.base import Conflict, Token, TokenQuery, User
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,6 +40,7 @@ UPDATE_TOKEN = (
     " secret = ?, version = version + 1, tf_doc = ? WHERE id = ? AND version = ?"
 )
 DELETE_TOKEN = "DELETE FROM tokens WHERE id = ?"
+DELETE_TOKEN_AT = "DELETE FROM tokens WHERE id = ? AND version = ?"
 DELETE_SESSIONS = "DELETE FROM tokens WHERE user_id = ? AND kind = 'session'"
 TOUCH_TOKEN = "UPDATE tokens SET last_used = ? WHERE id = ?"
 TOUCH_SESSION = "UPDATE tokens SET last_used = ?, last_activity = ? WHERE id = ?"
@@ -47,17 +48,25 @@ PURGE_EXPIRED = (
     "DELETE FROM tokens WHERE id IN"
     " (SELECT id FROM tokens WHERE expires IS NOT NULL AND expires <= ? LIMIT ?)"
 )
+COUNT_TOKENS_BY_KIND = (
+    "SELECT kind, (expires IS NOT NULL AND expires <= ?), count(*) FROM tokens GROUP BY 1, 2"
+)
 SELECT_PLAIN_SECRETS = "SELECT id, secret FROM tokens WHERE secret NOT LIKE '$%'"
 # Bumps the version: a writer that read the plain secret must not write it back.
 UPDATE_SECRET = "UPDATE tokens SET secret = ?, version = version + 1 WHERE id = ?"
 
-SELECT_SETTINGS = "SELECT name, value FROM settings"
+SELECT_SETTINGS = "SELECT name, value FROM settings WHERE value IS NOT NULL"
+SELECT_SETTING_ROWS = "SELECT name, value, version FROM settings"
 UPSERT_SETTING = (
     "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name)"
     " DO UPDATE SET value = excluded.value, version = settings.version + 1"
 )
-DELETE_SETTING = "DELETE FROM settings WHERE name = ?"
+# A reset keeps the row (value NULL) so that its version keeps counting.
+DELETE_SETTING = (
+    "UPDATE settings SET value = NULL, version = version + 1 WHERE name = ? AND value IS NOT NULL"
+)
 SELECT_FEATURES = "SELECT name, value FROM features"
+SELECT_HASHING = "SELECT value FROM features WHERE name = 'token-hashing'"
 UPSERT_FEATURE = (
     "INSERT INTO features (name, value) VALUES (?, ?) ON CONFLICT (name)"
     " DO UPDATE SET value = excluded.value"
@@ -150,6 +159,25 @@ def list_tokens(q: TokenQuery) -> tuple[str, list]:
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     params.append(q.limit)
     return f"SELECT {TOKEN_COLUMNS} FROM tokens{clause} ORDER BY id LIMIT ?", params
+
+
+def is_plain(secret: str) -> bool:
+    """Not a `$n:...` hash (the same test as SELECT_PLAIN_SECRETS)."""
+    return not secret.startswith("$")
+
+
+def setting_rows(rows) -> dict[str, tuple[str | None, int]]:
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def guard_settings(rows, expected, check) -> None:
+    """Inside a settings write, on the committed rows: Conflict on a stale version, then check."""
+    current = setting_rows(rows)
+    stale = [n for n, v in (expected or {}).items() if current.get(n, (None, 0))[1] != v]
+    if stale:
+        raise Conflict(f"{', '.join(stale)} changed concurrently")
+    if check is not None:
+        check({name: value for name, (value, _) in current.items() if value is not None})
 
 
 def numbered(sql: str) -> str:

@@ -12,7 +12,7 @@ import time
 from dataclasses import replace
 
 from shim.store import sql
-from shim.store.base import Conflict, Store, Token, TokenQuery, User
+from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery, User
 
 
 class SqliteStore(Store):
@@ -34,6 +34,9 @@ class SqliteStore(Store):
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA busy_timeout = 5000")
+        # Zero what a delete or an update frees: a secret replaced by its hash (or a deleted
+        # token) must not linger in free pages. Many builds default to off.
+        db.execute("PRAGMA secure_delete = ON")
         self._db = db
         self._migrate()
 
@@ -102,6 +105,8 @@ class SqliteStore(Store):
     async def insert_token(self, token: Token) -> None:
         try:
             with self._tx() as db:
+                if sql.is_plain(token.secret) and _hashing(db):
+                    raise HashingRequired(token.id)
                 db.execute(sql.INSERT_TOKEN, sql.token_params(token))
         except sqlite3.IntegrityError as exc:
             raise Conflict(str(exc)) from exc
@@ -123,9 +128,23 @@ class SqliteStore(Store):
             raise Conflict(f"token {token.id} changed concurrently")
         return _bumped(token)
 
-    async def delete_token(self, token_id: str) -> bool:
+    async def change_token(self, token_id: str, change) -> Token | None:
+        with self._tx() as db:  # BEGIN IMMEDIATE: no other writer until COMMIT
+            row = db.execute(sql.SELECT_TOKEN, (token_id,)).fetchone()
+            if row is None:
+                return None
+            token = sql.token_from(row)
+            updated = change(token)
+            if updated == token:
+                return token
+            db.execute(sql.UPDATE_TOKEN, sql.update_token_params(updated))
+        return _bumped(updated)
+
+    async def delete_token(self, token_id: str, version: int | None = None) -> bool:
         with self._tx() as db:
-            return db.execute(sql.DELETE_TOKEN, (token_id,)).rowcount == 1
+            if version is None:
+                return db.execute(sql.DELETE_TOKEN, (token_id,)).rowcount == 1
+            return db.execute(sql.DELETE_TOKEN_AT, (token_id, version)).rowcount == 1
 
     async def delete_sessions(self, user_id: str) -> int:
         with self._tx() as db:
@@ -142,6 +161,10 @@ class SqliteStore(Store):
         with self._tx() as db:
             return db.execute(sql.PURGE_EXPIRED, (now, batch)).rowcount
 
+    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
+        rows = self.db.execute(sql.COUNT_TOKENS_BY_KIND, (now,))
+        return {(kind, bool(expired)): count for kind, expired, count in rows}
+
     async def enable_token_hashing(self, hasher) -> int:
         with self._tx() as db:
             db.execute(sql.UPSERT_FEATURE, ("token-hashing", True))
@@ -153,10 +176,15 @@ class SqliteStore(Store):
     async def get_settings(self) -> dict[str, str]:
         return dict(self.db.execute(sql.SELECT_SETTINGS).fetchall())
 
+    async def get_setting_rows(self) -> dict[str, tuple[str | None, int]]:
+        return sql.setting_rows(self.db.execute(sql.SELECT_SETTING_ROWS))
+
     async def put_settings(
-        self, values: dict[str, str | None], docs: dict[tuple[str, str], str | None]
+        self, values: dict[str, str | None], docs: dict[tuple[str, str], str | None], *,
+        expected=None, check=None,
     ) -> None:
-        with self._tx() as db:
+        with self._tx() as db:  # BEGIN IMMEDIATE: writers are already serialised
+            sql.guard_settings(db.execute(sql.SELECT_SETTING_ROWS).fetchall(), expected, check)
             for name, value in values.items():
                 if value is None:
                     db.execute(sql.DELETE_SETTING, (name,))
@@ -205,6 +233,11 @@ class _Transaction:
 
 def _bumped(record):
     return replace(record, version=record.version + 1)
+
+
+def _hashing(db: sqlite3.Connection) -> bool:
+    row = db.execute(sql.SELECT_HASHING).fetchone()
+    return row is not None and bool(row[0])
 
 
 def _statements(script: str) -> list[str]:

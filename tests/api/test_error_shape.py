@@ -23,6 +23,9 @@ async def _status(api, core, status):
     if status == 409:
         await api.post("/v3/users", {"username": "sam", "password": "sam-password-12"})
         return await api.post("/v3/users", {"username": "sam", "password": "sam-password-12"})
+    if status == 412:
+        return await api.put("/v3/settings/auth-token-max-ttl-minutes", {"value": "60"},
+                             headers={"If-Match": '"99"'})
     if status == 413:
         return await api.post("/v3/tokens", {"description": "x" * 100_000})
     if status == 415:
@@ -35,7 +38,7 @@ async def _status(api, core, status):
     raise AssertionError(status)
 
 
-@pytest.mark.parametrize("status", [400, 403, 404, 405, 409, 413, 415, 422, 500])
+@pytest.mark.parametrize("status", [400, 403, 404, 405, 409, 412, 413, 415, 422, 500])
 async def test_every_error_has_the_rancher_shape(api, core, status):
     reply = await _status(api, core, status)
     assert reply.status == status

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shim.audit import audited
 from shim.core.settings import SettingsService
 from shim.errors import invalid_field, not_found
 from shim.faces import http
@@ -58,8 +59,10 @@ def _setting_name(request: web.Request) -> str:
 async def get_setting(request: web.Request) -> web.Response:
     name = _setting_name(request)
     core = http.core(request)
+    await core.settings.refresh()  # first: a document newer than the ETag only makes it stale
     doc = loads(await core.store.get_doc(SETTING_DOC, name))
-    return http.respond(setting_echo(core.settings, name, doc or _default_setting(core, name)))
+    echoed = setting_echo(core.settings, name, doc or _default_setting(core, name))
+    return http.respond(echoed, headers=http.etag(core.settings.version(name)))
 
 
 def _default_setting(core, name: str) -> dict[str, Any]:
@@ -73,6 +76,7 @@ async def list_settings(request: web.Request) -> web.Response:
     return http.respond({"data": data})
 
 
+@audited("setting.update", "value")
 async def put_setting(request: web.Request) -> web.Response:
     name = _setting_name(request)
     http.require_admin(request, "change settings")
@@ -80,16 +84,19 @@ async def put_setting(request: web.Request) -> web.Response:
     if doc["name"] != name:
         raise invalid_field("name", doc["name"], f"must be {name}, the name in the path")
     core = http.core(request)
-    if await _unchanged(core, SETTING_DOC, name, doc, {name: doc["value"]}):
-        return http.respond(setting_echo(core.settings, name, doc))
-    await core.settings.apply({name: doc["value"]}, {(SETTING_DOC, name): dumps(doc)})
-    return http.respond(setting_echo(core.settings, name, doc))
+    if not await _unchanged(core, SETTING_DOC, name, doc, {name: doc["value"]}):
+        await core.settings.apply({name: doc["value"]}, {(SETTING_DOC, name): dumps(doc)},
+                                  expected=http.expected(request, name))
+    echoed = setting_echo(core.settings, name, doc)
+    return http.respond(echoed, headers=http.etag(core.settings.version(name)))
 
 
+@audited("setting.reset")
 async def delete_setting(request: web.Request) -> web.Response:
     name = _setting_name(request)
     http.require_admin(request, "change settings")
-    await http.core(request).settings.apply({name: None}, {(SETTING_DOC, name): None})
+    await http.core(request).settings.apply({name: None}, {(SETTING_DOC, name): None},
+                                            expected=http.expected(request, name))
     return http.no_content()
 
 
@@ -106,6 +113,7 @@ async def list_policies(request: web.Request) -> web.Response:
     return http.respond({"data": [settings_echo(core.settings, doc)]})
 
 
+@audited("policy.update", *SETTINGS)
 async def put_policy(request: web.Request) -> web.Response:
     _policy_name(request)
     http.require_admin(request, "change the token policy")
@@ -117,6 +125,7 @@ async def put_policy(request: web.Request) -> web.Response:
     return http.respond(settings_echo(core.settings, doc))
 
 
+@audited("policy.reset")
 async def delete_policy(request: web.Request) -> web.Response:
     _policy_name(request)
     http.require_admin(request, "change the token policy")
@@ -139,5 +148,6 @@ async def _unchanged(core, kind: str, doc_id: str, doc: dict, values: dict[str, 
     if await core.store.get_doc(kind, doc_id) != dumps(doc):
         return False
     settings = core.settings
+    await settings.refresh()  # a replica's lagging cache must not skip a write
     return all(settings.stored(n) and _canonical_or_none(settings, n, v) == settings.value(n)
                for n, v in values.items())

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shim.audit import audited
 from shim import policy
 from shim.errors import ApiError, not_found
 from shim.faces import http
@@ -33,6 +34,7 @@ def token_echo(token: Token) -> dict[str, Any]:
     return echo(doc, current)
 
 
+@audited("token.create", "kind", "userId", "ttl")
 async def create_token(request: web.Request) -> web.Response:
     doc = await http.read_json(request, "terraform/token")
     actor, now = http.principal(request), http.now(request)
@@ -56,9 +58,10 @@ async def get_token(request: web.Request) -> web.Response:
     doc = token_echo(token)
     reason = renewal_reason(token, http.now(request))
     if reason is None:
-        return http.respond(doc)
+        return http.respond(doc, headers=http.etag(token.version))
     if request.query.get("renewal") == "field":
-        return http.respond(doc | {"renew": reason})  # differs from `true`: force_new replaces it
+        # differs from `true`: force_new replaces it
+        return http.respond(doc | {"renew": reason}, headers=http.etag(token.version))
     raise not_found(f"token {token.id} is due for renewal ({reason})")
 
 
@@ -70,22 +73,27 @@ def renewal_reason(token: Token, now: int) -> str | None:
                                  doc.get("renewBefore", 0), now)
 
 
+@audited("token.update", "enabled", "ttl")
 async def update_token(request: web.Request) -> web.Response:
     doc = await http.read_json(request, "terraform/token")
     actor, now = http.principal(request), http.now(request)
     try:
         token = await http.core(request).tokens.update(
-            actor, request.match_info["id"], doc, now, tf_doc=dumps(doc)
+            actor, request.match_info["id"], doc, now, tf_doc=dumps(doc),
+            expected_version=http.if_match(request),
         )
     except ApiError as err:
         raise _with_force_new_hint(err) from None
-    return http.respond(token_echo(token))
+    return http.respond(token_echo(token), headers=http.etag(token.version))
 
 
+@audited("token.delete")
 async def delete_token(request: web.Request) -> web.Response:
     actor = http.principal(request)
     try:
-        await http.core(request).tokens.delete(actor, request.match_info["id"])
+        await http.core(request).tokens.delete(
+            actor, request.match_info["id"], expected_version=http.if_match(request)
+        )
     except ApiError as err:
         if err.status != 404:
             raise

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shim.audit import audited
 from shim.errors import ApiError
 from shim.faces import http
 from shim.faces.terraform.echo import dumps, echo, loads
@@ -17,6 +18,7 @@ def user_echo(user: User) -> dict[str, Any]:
     return echo(loads(user.tf_doc) or {"username": user.username}, current)
 
 
+@audited("user.create", "username", "role", "enabled")
 async def create_user(request: web.Request) -> web.Response:
     doc = await http.read_json(request, "terraform/user")
     user = await http.core(request).users.create_service_account(
@@ -30,6 +32,7 @@ async def get_user(request: web.Request) -> web.Response:
     return http.respond(user_echo(user))
 
 
+@audited("user.update", "enabled", "role")
 async def update_user(request: web.Request) -> web.Response:
     http.require_admin(request, "manage users")
     doc = await http.read_json(request, "terraform/user")
@@ -39,6 +42,7 @@ async def update_user(request: web.Request) -> web.Response:
     return http.respond(user_echo(user))
 
 
+@audited("user.delete")
 async def delete_user(request: web.Request) -> web.Response:
     try:
         await http.core(request).users.delete(http.principal(request), request.match_info["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shim.audit import audited
 from shim import kubeconfig, tls
 from shim.core.principal import Principal
 from shim.errors import ApiError, not_found
@@ -37,6 +38,7 @@ async def get_cluster(request: web.Request) -> web.Response:
     return http.respond(cluster_json(request, _known_cluster(request)))
 
 
+@audited("kubeconfig.create")
 async def cluster_action(request: web.Request) -> web.Response:
     cluster_id = _known_cluster(request)
     action = request.query.get("action")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shim.audit import audited
 from shim.core.features import DESCRIPTIONS
 from shim.errors import not_found
 from shim.faces import http
@@ -44,6 +45,7 @@ async def get_feature(request: web.Request) -> web.Response:
     return http.respond(feature_json(request, _name(request)))
 
 
+@audited("feature.update", "value")
 async def update_feature(request: web.Request) -> web.Response:
     name = _name(request)
     http.require_admin(request, "change features")

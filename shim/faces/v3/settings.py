@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shim.audit import audited
 from shim.errors import not_found
 from shim.faces import http
 from shim.faces.v3 import render
@@ -39,20 +40,25 @@ async def list_settings(request: web.Request) -> web.Response:
 
 
 async def get_setting(request: web.Request) -> web.Response:
-    return http.respond(setting_json(request, _name(request)))
+    name, settings = _name(request), http.core(request).settings
+    await settings.refresh()  # value and ETag from one fresh read, on any replica
+    return http.respond(setting_json(request, name), headers=http.etag(settings.version(name)))
 
 
+@audited("setting.update", "value")
 async def update_setting(request: web.Request) -> web.Response:
     name = _name(request)
     http.require_admin(request, "change settings")
     body = await http.read_json(request, "v3/setting-update")
-    await http.core(request).settings.apply({name: body["value"] or None})
-    return http.respond(setting_json(request, name))
+    settings = http.core(request).settings
+    await settings.apply({name: body["value"] or None}, expected=http.expected(request, name))
+    return http.respond(setting_json(request, name), headers=http.etag(settings.version(name)))
 
 
+@audited("setting.reset")
 async def delete_setting(request: web.Request) -> web.Response:
     name = _name(request)
     http.require_admin(request, "change settings")
-    await http.core(request).settings.apply({name: None})
+    await http.core(request).settings.apply({name: None}, expected=http.expected(request, name))
     return http.no_content()
 

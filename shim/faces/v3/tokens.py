@@ -7,6 +7,7 @@ import binascii
 
 from aiohttp import web
 
+from shim.audit import audited
 from shim.core.tokens import KINDS
 from shim.errors import ApiError, invalid_field
 from shim.faces import http
@@ -52,6 +53,8 @@ def token_query(request: web.Request, now: int) -> tuple[TokenQuery, dict]:
     return query, {k: v for k, v in filters.items() if v is not None}
 
 
+@audited("token.create", "kind", "userId", "ttl",
+         actions={"logout": "token.logout", "logoutAll": "token.logoutAll"})
 async def create_token(request: web.Request) -> web.Response:
     action = request.query.get("action")
     if action is not None:
@@ -64,7 +67,7 @@ async def create_token(request: web.Request) -> web.Response:
         kind=body.get("kind", "api"), enabled=body.get("enabled", True),
     )
     shown = render.token(request, new.token, now, actor.token.id) | {"token": new.bearer}
-    return http.respond(shown, status=201)
+    return http.respond(shown, status=201, headers=http.etag(new.token.version))
 
 
 async def _action(request: web.Request, action: str) -> web.Response:
@@ -83,18 +86,26 @@ async def _action(request: web.Request, action: str) -> web.Response:
 async def get_token(request: web.Request) -> web.Response:
     actor, now = http.principal(request), http.now(request)
     token = await http.core(request).tokens.get(actor, request.match_info["id"])
-    return http.respond(render.token(request, token, now, actor.token.id))
+    shown = render.token(request, token, now, actor.token.id)
+    return http.respond(shown, headers=http.etag(token.version))
 
 
+@audited("token.update", "enabled", "ttl")
 async def update_token(request: web.Request) -> web.Response:
     body = await http.read_json(request, "v3/token-update")
     actor, now = http.principal(request), http.now(request)
-    token = await http.core(request).tokens.update(actor, request.match_info["id"], body, now)
-    return http.respond(render.token(request, token, now, actor.token.id))
+    token = await http.core(request).tokens.update(
+        actor, request.match_info["id"], body, now, expected_version=http.if_match(request)
+    )
+    shown = render.token(request, token, now, actor.token.id)
+    return http.respond(shown, headers=http.etag(token.version))
 
 
+@audited("token.delete")
 async def delete_token(request: web.Request) -> web.Response:
-    await http.core(request).tokens.delete(http.principal(request), request.match_info["id"])
+    await http.core(request).tokens.delete(
+        http.principal(request), request.match_info["id"], expected_version=http.if_match(request)
+    )
     return http.no_content()
 
 
@@ -118,7 +129,9 @@ def _int_param(q, name: str, default: int | None, low: int, high: int | None) ->
     raw = q.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+    # ASCII digits only ("²".isdigit() is true), and few enough for a 64-bit column
+    digits = raw.isascii() and raw.isdigit() and len(raw) <= 18
+    if not digits or int(raw) < low or (high is not None and int(raw) > high):
         bound = f"from {low} to {high}" if high is not None else f">= {low}"
         raise invalid_field(name, raw, f"must be a whole number {bound}")
     return int(raw)
