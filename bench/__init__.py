@@ -1,0 +1,1 @@
+"""Benchmarks (issue 7): `make bench`, `make bench-quick`; see docs/benchmarks.md."""

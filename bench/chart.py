@@ -1,0 +1,65 @@
+"""docs/benchmarks.png: four panels of bars (medians), drawn with matplotlib's Agg backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.context import Context
+
+PANELS = [
+    ("Authenticated token GET (req/s, higher is better)", [
+        ("get_v3.sqlite", "shim SQLite v3"), ("get_tf.sqlite", "shim SQLite tf"),
+        ("get_v3.pg", "shim PG v3"), ("get_tf.pg", "shim PG tf"), ("get.bare", "bare aiohttp"),
+        ("get.json_server", "json-server"), ("get.fakeserver", "fakeserver"),
+    ], None),
+    ("Writes and replicas (req/s, higher is better)", [
+        ("post.sqlite", "POST SQLite"), ("post.pg", "POST PG"), ("put.sqlite", "PUT SQLite"),
+        ("put.pg", "PUT PG"), ("replicas.one", "PG 1 replica"), ("replicas.two", "PG 2 replicas"),
+    ], (2000, "POST target")),
+    ("Scale: p99 latency (ms, lower is better)", [
+        ("scale.sqlite.get_p99_small", "SQLite GET 1k"),
+        ("scale.sqlite.get_p99_large", "SQLite GET 1M"),
+        ("scale.sqlite.list_p99_large", "SQLite list 1M"),
+        ("scale.sqlite.purge_p99", "SQLite purge"),
+        ("scale.pg.get_p99_small", "PG GET 1k"), ("scale.pg.get_p99_large", "PG GET 1M"),
+        ("scale.pg.list_p99_large", "PG list 1M"), ("scale.pg.purge_p99", "PG purge"),
+    ], (20, "list target")),
+    ("terraform apply, 100 tokens + 5 settings (s, lower is better)", [
+        ("tf.shim", "token-shim"), ("tf.fakeserver", "fakeserver"),
+    ], None),
+]
+
+
+def draw(ctx: Context, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(14, 9))
+    for ax, (title, bars, line) in zip(axes.flat, PANELS):
+        _panel(ctx, ax, title, bars, line)
+    fig.suptitle(f"token-shim benchmarks ({ctx.plan.name} run), medians", fontsize=13)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _panel(ctx: Context, ax, title: str, bars: list[tuple[str, str]], line) -> None:
+    shown = [(label, ctx.results[key].median) for key, label in bars
+             if ctx.results[key].median is not None]
+    ax.set_title(title.replace("100", str(ctx.plan.tf_tokens)), fontsize=10)
+    if not shown:
+        ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
+        return
+    labels, values = zip(*shown)
+    drawn = ax.bar(range(len(values)), values, color="#4c72b0")
+    ax.bar_label(drawn, labels=[_fmt(v) for v in values], fontsize=8)
+    ax.set_xticks(range(len(values)), labels, rotation=30, ha="right", fontsize=8)
+    if line:
+        ax.axhline(line[0], color="#c44e52", linestyle="--", linewidth=1, label=line[1])
+        ax.legend(fontsize=8)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"

@@ -1,0 +1,120 @@
+"""Every figure the run produces, and the targets they are held to (issue 7)."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+
+SHIM = {"sqlite": "token-shim (SQLite)", "pg": "token-shim (PostgreSQL)"}
+BARE = "bare aiohttp handler"
+JSON_SERVER = "json-server 0.17.4"
+FAKESERVER = "restapi fakeserver v1.20.0"
+GET_V3 = "GET /v3/tokens/{id} (Bearer of that token)"
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    contender: str
+    measurement: str
+    unit: str
+    group: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """`value op bound`, or `value / baseline op bound` when there is a baseline."""
+
+    key: str
+    op: str
+    bound: float
+    baseline: str = ""
+    text: str = ""
+
+    def met(self, value: float, base: float | None) -> bool:
+        compare = {">=": operator.ge, "<=": operator.le, "<": operator.lt}[self.op]
+        return compare(value / base if self.baseline else value, self.bound)
+
+
+def _throughput() -> list[Figure]:
+    found = []
+    for b, name in SHIM.items():
+        found += [
+            Figure(f"get_v3.{b}", name, GET_V3, "req/s", "get"),
+            Figure(f"get_tf.{b}", name, "GET /terraform/v1/tokens/{id}", "req/s", "get"),
+        ]
+    found += [
+        Figure("get.bare", BARE, "GET, the same body after an Authorization check", "req/s", "get"),
+        Figure("get.json_server", JSON_SERVER, "GET /tokens/{id}, the same object", "req/s", "get"),
+        Figure("get.fakeserver", FAKESERVER, "GET /api/objects/{id}, the same object", "req/s",
+               "get"),
+    ]
+    for b, name in SHIM.items():
+        found += [
+            Figure(f"post.{b}", name, "POST /v3/tokens (token hashing on)", "req/s", "write"),
+            Figure(f"put.{b}", name, "PUT /v3/settings/auth-token-max-ttl-minutes", "req/s",
+                   "write"),
+        ]
+    return found
+
+
+def _scale(b: str, small: str, large: str) -> list[Figure]:
+    name, s = SHIM[b], f"scale.{b}"
+    return [
+        Figure(f"{s}.get_p99_small", name, f"GET p99 at {small} tokens", "ms", "scale"),
+        Figure(f"{s}.get_p99_large", name, f"GET p99 at {large} tokens", "ms", "scale"),
+        Figure(f"{s}.list_p99_small", name, f"list 100 by marker, p99, {small} tokens", "ms",
+               "scale"),
+        Figure(f"{s}.list_p99_large", name, f"list 100 by marker, p99, {large} tokens", "ms",
+               "scale"),
+        Figure(f"{s}.rss_small", name, f"RSS after load, {small} tokens", "MB", "scale"),
+        Figure(f"{s}.rss_large", name, f"RSS after load, {large} tokens", "MB", "scale"),
+        Figure(f"{s}.startup_small", name, f"start-up to /healthz 200, {small} tokens", "s",
+               "scale"),
+        Figure(f"{s}.startup_large", name, f"start-up to /healthz 200, {large} tokens", "s",
+               "scale"),
+        Figure(f"{s}.purge_p99", name, "GET p99 while purging expired tokens", "ms", "scale"),
+        Figure(f"{s}.purge_seconds", name, "purge of the expired tokens, duration", "s", "scale"),
+    ]
+
+
+def catalogue(small: int, large: int, expired: int, tf_tokens: int) -> list[Figure]:
+    sm, lg = f"{small:,}", f"{large:,}"
+    apply = f"terraform apply: {tf_tokens} tokens + 5 settings, wall time"
+    return [
+        *_throughput(),
+        Figure("replicas.one", "token-shim (PostgreSQL), 1 replica", GET_V3, "req/s", "replicas"),
+        Figure("replicas.two", "token-shim (PostgreSQL), 2 replicas", GET_V3, "req/s",
+               "replicas"),
+        Figure("tf.shim", SHIM["sqlite"], apply, "s", "terraform"),
+        Figure("tf.fakeserver", FAKESERVER, apply, "s", "terraform"),
+        *_scale("sqlite", sm, lg),
+        *_scale("pg", sm, lg),
+    ]
+
+
+def targets() -> list[Target]:
+    found = [
+        Target("post.sqlite", ">=", 2000, text=">= 2,000 tokens/s"),
+        Target("tf.shim", "<=", 1.1, "tf.fakeserver", "<= 1.1 x fakeserver"),
+        Target("replicas.two", ">=", 1.6, "replicas.one", ">= 1.6 x one replica"),
+    ]
+    for b in SHIM:
+        s = f"scale.{b}"
+        found += [
+            Target(f"get_v3.{b}", ">=", 0.6, "get.bare", ">= 0.6 x bare aiohttp"),
+            Target(f"get_v3.{b}", ">=", 3.0, "get.json_server", ">= 3 x json-server"),
+            Target(f"{s}.get_p99_large", "<=", 1.5, f"{s}.get_p99_small", "<= 1.5 x p99 at 1k"),
+            Target(f"{s}.list_p99_large", "<", 20, text="< 20 ms"),
+            Target(f"{s}.rss_large", "<", 200, text="< 200 MB"),
+            Target(f"{s}.startup_large", "<", 2, text="< 2 s"),
+            Target(f"{s}.purge_p99", "<", 50, text="< 50 ms"),
+        ]
+    return found
+
+
+# Rows without a target still show a ratio to this baseline.
+INFO_BASELINES = {
+    "get_tf.sqlite": "get.bare", "get_tf.pg": "get.bare", "get.fakeserver": "get.bare",
+    "get.json_server": "get.bare", "post.pg": "post.sqlite", "put.pg": "put.sqlite",
+}

@@ -1,0 +1,67 @@
+"""One vs two token-shim replicas on one PostgreSQL: authenticated GET throughput.
+
+Two wrk processes run in both cases (half the connections each), against the
+one replica or one each against the two, so the client side is identical and
+only the number of serving processes changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from bench import contenders as c
+from bench.context import Context
+from bench.loadgen import Request, checked, finish_wrk, start_wrk
+
+KEYS = ("replicas.one", "replicas.two")
+
+
+def layout(ctx: Context) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], str]:
+    """(core of replica A, of replica B, of wrk and PostgreSQL) and an honest description."""
+    every = ctx.layout.every
+    if len(every) < 2:
+        return (), (), (), "One core only: nothing pinned; the comparison is meaningless here"
+    rest = every[2:] or every
+    text = (f"Replica A on core {every[0]}, replica B on core {every[1]}, "
+            f"wrk and PostgreSQL on core(s) {','.join(map(str, rest))}")
+    if len(every) < 4:
+        text += (" - with fewer than 4 cores the second replica competes with wrk and "
+                 "PostgreSQL for the same cores, so the ratio understates what two replicas "
+                 "give on a machine with cores to spare; the target cannot be judged fairly here")
+    return every[:1], every[1:2], rest, text
+
+
+def measure(ctx: Context) -> None:
+    core_a, core_b, rest, text = layout(ctx)
+    with ctx.group("two replicas vs one (PostgreSQL)", *KEYS), contextlib.ExitStack() as stack:
+        db = ctx.database("pg", "replicas")
+        ctx.pin_postgres(rest)
+        stack.callback(ctx.pin_postgres, ctx.layout.postgres)
+        a = stack.enter_context(c.Shim("replica-a", db, ctx.logdir, core_a))
+        b = stack.enter_context(c.Shim("replica-b", db, ctx.logdir, core_b))
+        admin = a.admin_token()
+        a.enable_hashing(admin)
+        cap = c.capture(a, a.terraform_token(admin))
+        path = f"/v3/tokens/{cap.token_id}"
+        one = [Request(a.url + path, auth=cap.auth)] * 2
+        two = [Request(a.url + path, auth=cap.auth), Request(b.url + path, auth=cap.auth)]
+        ctx.note("replicas.two", f"core layout - {text}")
+        _pair(ctx, two, ctx.plan.warmup, rest)
+        for _ in range(ctx.plan.rounds):
+            ctx.add("replicas.one", _pair(ctx, one, ctx.plan.seconds, rest))
+            ctx.add("replicas.two", _pair(ctx, two, ctx.plan.seconds, rest))
+
+
+def _pair(ctx: Context, reqs: list[Request], seconds: float, cpus: tuple[int, ...]) -> float:
+    """Summed requests/s of two wrk processes running at the same time."""
+    half = max(1, ctx.plan.connections // 2)
+    procs = []
+    try:
+        procs = [start_wrk(r, seconds, half, cpus) for r in reqs]
+        results = [finish_wrk(p, seconds) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return sum(checked(r, "replicas") for r in results)

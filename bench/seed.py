@@ -1,0 +1,177 @@
+"""Direct store access for the scale runs: bulk seeding, and counting expired tokens.
+
+Rows are built as `Token` records and turned into INSERT_TOKEN's parameters by
+`sql.token_params`, so seeding follows the store's own columns. SQLite gets one
+executemany transaction, PostgreSQL a COPY.
+
+Ids are `token-` + 5 characters of the id alphabet, enumerated in ascending
+order (27^5 = 14.3M of them): live token n is number 14n, expired token n is
+number 140n + 7, so the two sets never collide and interleave over the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import sqlite3
+import threading
+import time
+from typing import Iterator
+
+import asyncpg
+
+from shim import crypto
+from shim.store import sql, sqlite_path
+from shim.store.base import Token
+
+DIGITS = "".join(sorted(crypto.ALPHABET))
+KNOWN_SECRET = (crypto.ALPHABET * 2)[: crypto.SECRET_LENGTH]
+QUERIED = 1000  # tokens spread over the table whose secret is KNOWN_SECRET
+DAY_MS = 86_400_000
+# Random bytes -> id-alphabet characters (a slight bias is irrelevant for filler secrets).
+_RANDOM = bytes.maketrans(bytes(range(256)), bytes(ord(DIGITS[b % 27]) for b in range(256)))
+
+
+def token_id(number: int) -> str:
+    chars = []
+    for _ in range(crypto.SUFFIX_LENGTH):
+        number, digit = divmod(number, len(DIGITS))
+        chars.append(DIGITS[digit])
+    return "token-" + "".join(reversed(chars))
+
+
+def live_id(n: int) -> str:
+    return token_id(14 * n)
+
+
+def _ids(count: int, expired: bool) -> Iterator[str]:
+    """token_id(14n) (live) or token_id(140n + 7) (expired) for n < count, fast."""
+    every = itertools.product(DIGITS, repeat=crypto.SUFFIX_LENGTH)
+    start, step = (7, 140) if expired else (0, 14)
+    for chars in itertools.islice(every, start, start + step * count, step):
+        yield "token-" + "".join(chars)
+
+
+def queried(count: int) -> list[int]:
+    """The live tokens (by n) that authenticate with KNOWN_SECRET: spread evenly."""
+    return list(range(0, count, max(1, count // QUERIED)))[:QUERIED]
+
+
+def _template(user_id: str, created: int, ttl: int, description: str) -> tuple[list, int, int, int]:
+    """INSERT_TOKEN parameters of one token, and where its id, secret and uuid go."""
+    params = list(sql.token_params(Token(
+        id="\0id", user_id=user_id, kind="api", secret="\0secret", description=description,
+        ttl=ttl, ttl_requested=ttl, created=created, uuid="\0uuid",
+    )))
+    return params, params.index("\0id"), params.index("\0secret"), params.index("\0uuid")
+
+
+def _rows(user_id: str, count: int, now: int, expired: bool) -> Iterator[tuple]:
+    known = set() if expired else set(queried(count))
+    noise = os.urandom(count * crypto.SECRET_LENGTH).translate(_RANDOM).decode()
+    created, ttl = (now - 2 * DAY_MS, DAY_MS) if expired else (now, 90 * DAY_MS)
+    row, at_id, at_secret, at_uuid = _template(
+        user_id, created, ttl, "bench-expired" if expired else "")
+    size = crypto.SECRET_LENGTH
+    for n, token_id_ in enumerate(_ids(count, expired)):
+        row[at_id] = token_id_
+        row[at_secret] = KNOWN_SECRET if n in known else noise[n * size:(n + 1) * size]
+        row[at_uuid] = f"00000000-0000-4000-{int(expired):04d}-{n:012d}"
+        yield tuple(row)
+
+
+def columns() -> list[str]:
+    found = re.search(r"INSERT INTO tokens \(([^)]*)\)", sql.INSERT_TOKEN)
+    assert found, "INSERT_TOKEN has an unexpected shape"
+    return [c.strip() for c in found.group(1).split(",")]
+
+
+def seed(db: str, count: int, *, expired: bool = False) -> float:
+    """Insert `count` tokens of the admin user; returns the seconds it took."""
+    began, now = time.monotonic(), time.time_ns() // 1_000_000
+    if db.startswith("sqlite:"):
+        _seed_sqlite(sqlite_path(db), count, now, expired)
+    else:
+        asyncio.run(_seed_pg(db, count, now, expired))
+    return time.monotonic() - began
+
+
+def _seed_sqlite(path: str, count: int, now: int, expired: bool) -> None:
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        # A throwaway store: no journal while seeding (the server turns WAL back on).
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA cache_size = -262144")
+        admin = db.execute("SELECT id FROM users WHERE username = 'admin'").fetchone()[0]
+        db.execute("BEGIN")
+        db.executemany(sql.INSERT_TOKEN, _rows(admin, count, now, expired))
+        db.execute("COMMIT")
+        db.execute("ANALYZE")
+        db.execute("PRAGMA journal_mode = WAL")
+    finally:
+        db.close()
+
+
+async def _seed_pg(url: str, count: int, now: int, expired: bool) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        admin = await conn.fetchval("SELECT id FROM users WHERE username = 'admin'")
+        await conn.copy_records_to_table("tokens", records=_rows(admin, count, now, expired),
+                                         columns=columns())
+        await conn.execute("VACUUM ANALYZE tokens")
+    finally:
+        await conn.close()
+
+
+COUNT_EXPIRED = "SELECT count(*) FROM tokens WHERE expires IS NOT NULL AND expires <= {now}"
+
+
+class ExpiredCounter(threading.Thread):
+    """Counts expired tokens every `every` seconds: [(monotonic time, count), ...]."""
+
+    def __init__(self, db: str, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.db, self.every = db, every
+        self.seen: list[tuple[float, int]] = []
+        self.halt = threading.Event()
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            if self.db.startswith("sqlite:"):
+                self._sqlite()
+            else:
+                asyncio.run(self._pg())
+        except BaseException as exc:  # reported by the caller
+            self.failure = exc
+
+    def _query(self) -> str:
+        return COUNT_EXPIRED.format(now=time.time_ns() // 1_000_000)
+
+    def _sqlite(self) -> None:
+        path = sqlite_path(self.db)  # an absolute path may come as //tmp/...
+        path = "/" + path.lstrip("/") if path.startswith("/") else os.path.abspath(path)
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            while not self.halt.wait(self.every):
+                self.seen.append((time.monotonic(), db.execute(self._query()).fetchone()[0]))
+        finally:
+            db.close()
+
+    async def _pg(self) -> None:
+        conn = await asyncpg.connect(self.db)
+        try:
+            while not self.halt.wait(self.every):
+                self.seen.append((time.monotonic(), await conn.fetchval(self._query())))
+        finally:
+            await conn.close()
+
+    def stop(self) -> list[tuple[float, int]]:
+        self.halt.set()
+        self.join(30)
+        if self.failure is not None:
+            raise RuntimeError(f"counting expired tokens failed: {self.failure}")
+        return self.seen

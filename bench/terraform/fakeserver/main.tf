@@ -1,0 +1,55 @@
+# bench/run.py: the same resources against the restapi provider's fakeserver.
+# fakeserver keeps objects at /api/objects/{id} and cannot make ids up, so every
+# object carries its id in `data`; the settings are objects named by id.
+terraform {
+  required_providers {
+    restapi = {
+      source  = "Mastercard/restapi"
+      version = "1.20.0"
+    }
+  }
+}
+
+variable "url" {
+  type = string
+}
+
+variable "token" {
+  type      = string
+  sensitive = true
+}
+
+variable "token_count" {
+  type    = number
+  default = 100
+}
+
+variable "settings" {
+  type = map(string)
+  default = {
+    "auth-token-max-ttl-minutes"           = "20000"
+    "auth-user-session-ttl-minutes"        = "960"
+    "auth-user-session-idle-ttl-minutes"   = "900"
+    "kubeconfig-default-token-ttl-minutes" = "10000"
+    "kubeconfig-generate-token"            = "true"
+  }
+}
+
+provider "restapi" {
+  uri                   = var.url
+  create_returns_object = true
+  write_returns_object  = true
+  headers               = { Authorization = "Bearer ${var.token}" }
+}
+
+resource "restapi_object" "token" {
+  count = var.token_count
+  path  = "/api/objects"
+  data  = jsonencode({ id = "token-${count.index}", description = "bench-${count.index}", ttl = 3600000 })
+}
+
+resource "restapi_object" "setting" {
+  for_each = var.settings
+  path     = "/api/objects"
+  data     = jsonencode({ id = each.key, value = each.value })
+}

@@ -1,0 +1,122 @@
+"""Throughput with wrk: token GETs against the baselines, writes, one vs two replicas.
+
+Every contender of a comparison runs at the same time (idle ones cost nothing)
+and the rounds go round-robin over them, so a noisy neighbour slows all of
+them alike instead of whichever happened to run at that moment. The share of
+a core each server used while loaded tells whether it was the bottleneck.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import statistics
+import time
+
+from bench import contenders as c
+from bench.context import Context
+from bench.figures import SHIM
+from bench.loadgen import Request, checked, run_wrk
+from bench.procs import cpu_seconds
+
+BACKENDS = tuple(SHIM)
+POST_BODY = json.dumps({"description": "bench-post", "ttl": 3600000})
+MAX_TTL = "/v3/settings/auth-token-max-ttl-minutes"
+
+
+def measure(ctx: Context) -> None:
+    keys = [k for k in ctx.results if k.startswith(("get", "post", "put"))]
+    with ctx.group("throughput (GET against the baselines; writes)", *keys), \
+            contextlib.ExitStack() as stack:
+        shims = {b: _shim(ctx, stack, b) for b in BACKENDS}
+        shims = {b: s for b, s in shims.items() if s is not None}
+        if "sqlite" not in shims:
+            raise RuntimeError("token-shim on SQLite did not start: nothing to capture")
+        reads = [r for b, (shim, admin, cap) in shims.items() for r in _reads(b, shim, cap)]
+        reads += _baselines(ctx, stack, shims["sqlite"][2])
+        writes = [w for b, (shim, admin, _) in shims.items() for w in _writes(b, shim, admin)]
+        _rounds(ctx, reads)
+        _rounds(ctx, writes)
+
+
+def _shim(ctx: Context, stack: contextlib.ExitStack, backend: str):
+    """(server, admin bearer, captured GET) with token hashing on; None when it cannot start."""
+    try:
+        db = ctx.database(backend, "throughput")
+        shim = stack.enter_context(c.Shim(f"shim-{backend}", db, ctx.logdir, ctx.layout.server))
+        admin = shim.admin_token()
+        shim.enable_hashing(admin)
+        return shim, admin, c.capture(shim, shim.terraform_token(admin))
+    except Exception as exc:  # the other backend still runs
+        for key in ctx.results:
+            if key.endswith(f".{backend}") and key.startswith(("get", "post", "put")):
+                ctx.results[key].error = f"{type(exc).__name__}: {str(exc)[:160]}"
+        ctx.notes.append(f"token-shim on {backend} did not start: {exc}")
+        return None
+
+
+Work = tuple[str, Request, int]  # figure key, what wrk sends, the server's pid
+
+
+def _reads(backend: str, shim: c.Shim, cap: c.Captured) -> list[Work]:
+    v3 = f"{shim.url}/v3/tokens/{cap.token_id}"
+    tf = f"{shim.url}/terraform/v1/tokens/{cap.token_id}"
+    return [(f"get_v3.{backend}", Request(v3, auth=cap.auth), shim.proc.pid),
+            (f"get_tf.{backend}", Request(tf, auth=cap.auth), shim.proc.pid)]
+
+
+def _baselines(ctx: Context, stack: contextlib.ExitStack, cap: c.Captured) -> list[Work]:
+    w, logs, core = ctx.workdir, ctx.logdir, ctx.layout.server
+    found = []
+    for key, make, path in [
+        ("get.bare", lambda: c.bare(cap, w, logs, core), f"/v3/tokens/{cap.token_id}"),
+        ("get.json_server", lambda: c.json_server(cap, w, logs, core), f"/tokens/{cap.token_id}"),
+        ("get.fakeserver", lambda: c.fakeserver(w, logs, core, {cap.token_id: cap.obj()}),
+         f"/api/objects/{cap.token_id}"),
+    ]:
+        try:
+            server = stack.enter_context(make())
+        except Exception as exc:  # a missing baseline leaves its ratios blank, no more
+            ctx.results[key].error = f"{type(exc).__name__}: {str(exc)[:160]}"
+            continue
+        found.append((key, Request(server.url + path, auth=cap.auth), server.proc.pid))
+    return found
+
+
+def _writes(backend: str, shim: c.Shim, admin: str) -> list[Work]:
+    auth, pid = f"Bearer {admin}", shim.proc.pid
+    # Two values in turn for the PUT, so every request really writes.
+    put = Request(f"{shim.url}{MAX_TTL}", "PUT", auth, '{"value": "129600"}', '{"value": "129601"}')
+    return [(f"post.{backend}", Request(f"{shim.url}/v3/tokens", "POST", auth, POST_BODY), pid),
+            (f"put.{backend}", put, pid)]
+
+
+def _rounds(ctx: Context, work: list[Work]) -> None:
+    plan, busy = ctx.plan, {key: [] for key, _, _ in work}
+    for key, req, pid in work:  # a warm-up that fails rules the contender out
+        try:
+            _wrk(ctx, key, req, pid, plan.warmup)
+        except RuntimeError as exc:
+            ctx.results[key].error = str(exc)[:200]
+    for _ in range(plan.rounds):
+        for key, req, pid in work:
+            if ctx.results[key].error:
+                continue
+            try:
+                rps, share = _wrk(ctx, key, req, pid, plan.seconds)
+            except RuntimeError as exc:
+                ctx.note(key, f"a round failed: {str(exc)[:160]}")
+                continue
+            ctx.add(key, rps)
+            busy[key].append(share)
+    for key, shares in busy.items():
+        if shares:
+            ctx.server_cpu[key] = statistics.median(shares)
+            ctx.note(key, f"server CPU while loaded: {ctx.server_cpu[key]:.0%} of a core")
+
+
+def _wrk(ctx: Context, key: str, req: Request, pid: int, seconds: float) -> tuple[float, float]:
+    """Requests/s, and the share of one core the server used meanwhile."""
+    began, cpu = time.monotonic(), cpu_seconds(pid)
+    rps = checked(run_wrk(req, seconds, ctx.plan.connections, ctx.layout.load), key)
+    return rps, (cpu_seconds(pid) - cpu) / (time.monotonic() - began)
