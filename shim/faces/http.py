@@ -9,8 +9,9 @@ import orjson
 from aiohttp import web
 
 from shim.core.principal import Principal
-from shim.errors import ApiError, forbidden, unauthorized
+from shim.errors import ApiError, forbidden, not_found, unauthorized
 from shim.keys import CLOCK, CORE, PRINCIPAL, SCHEMAS, Core
+from shim.settings_catalog import SETTINGS
 
 MAX_DEPTH = 32
 
@@ -28,6 +29,14 @@ def principal(request: web.Request) -> Principal:
     if found is None:
         raise unauthorized()
     return found
+
+
+def setting_name(request: web.Request) -> str:
+    """The `{name}` of the path when it is one of the token settings, else 404."""
+    name = request.match_info["name"]
+    if name not in SETTINGS:
+        raise not_found(f"{name} not found")
+    return name
 
 
 def require_admin(request: web.Request, what: str) -> Principal:

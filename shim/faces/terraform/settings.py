@@ -49,15 +49,8 @@ def _canonical_or_none(settings: SettingsService, name: str, value: Any) -> str 
         return None
 
 
-def _setting_name(request: web.Request) -> str:
-    name = request.match_info["name"]
-    if name not in SETTINGS:
-        raise not_found(f"setting {name} not found")
-    return name
-
-
 async def get_setting(request: web.Request) -> web.Response:
-    name = _setting_name(request)
+    name = http.setting_name(request)
     core = http.core(request)
     await core.settings.refresh()  # first: a document newer than the ETag only makes it stale
     doc = loads(await core.store.get_doc(SETTING_DOC, name))
@@ -78,7 +71,7 @@ async def list_settings(request: web.Request) -> web.Response:
 
 @audited("setting.update", "value")
 async def put_setting(request: web.Request) -> web.Response:
-    name = _setting_name(request)
+    name = http.setting_name(request)
     http.require_admin(request, "change settings")
     doc = await http.read_json(request, "terraform/setting")
     if doc["name"] != name:
@@ -93,7 +86,7 @@ async def put_setting(request: web.Request) -> web.Response:
 
 @audited("setting.reset")
 async def delete_setting(request: web.Request) -> web.Response:
-    name = _setting_name(request)
+    name = http.setting_name(request)
     http.require_admin(request, "change settings")
     await http.core(request).settings.apply({name: None}, {(SETTING_DOC, name): None},
                                             expected=http.expected(request, name))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from shim.audit import audited
-from shim.errors import not_found
 from shim.faces import http
 from shim.faces.v3 import render
 from shim.settings_catalog import SETTINGS
@@ -27,27 +26,20 @@ def setting_json(request: web.Request, name: str) -> dict:
     }
 
 
-def _name(request: web.Request) -> str:
-    name = request.match_info["name"]
-    if name not in SETTINGS:
-        raise not_found(f"{name} not found")
-    return name
-
-
 async def list_settings(request: web.Request) -> web.Response:
     data = [setting_json(request, name) for name in SETTINGS]
     return http.respond(render.collection(request, "setting", data))
 
 
 async def get_setting(request: web.Request) -> web.Response:
-    name, settings = _name(request), http.core(request).settings
+    name, settings = http.setting_name(request), http.core(request).settings
     await settings.refresh()  # value and ETag from one fresh read, on any replica
     return http.respond(setting_json(request, name), headers=http.etag(settings.version(name)))
 
 
 @audited("setting.update", "value")
 async def update_setting(request: web.Request) -> web.Response:
-    name = _name(request)
+    name = http.setting_name(request)
     http.require_admin(request, "change settings")
     body = await http.read_json(request, "v3/setting-update")
     settings = http.core(request).settings
@@ -57,7 +49,7 @@ async def update_setting(request: web.Request) -> web.Response:
 
 @audited("setting.reset")
 async def delete_setting(request: web.Request) -> web.Response:
-    name = _name(request)
+    name = http.setting_name(request)
     http.require_admin(request, "change settings")
     await http.core(request).settings.apply({name: None}, expected=http.expected(request, name))
     return http.no_content()
