@@ -24,7 +24,7 @@ class Config:
     max_body_bytes: int = 64 * 1024
     max_in_flight: int = 512  # concurrent requests before 429 + Retry-After
     purge_interval: float = 3600.0
-    purge_batch: int = 1000
+    purge_batch: int = 200
     cache_refresh_interval: float = 5.0  # seconds: the most a replica's cached settings lag
     token_hashing_default: bool = False
     clusters: tuple[str, ...] = ("local",)

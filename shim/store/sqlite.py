@@ -7,6 +7,8 @@ finish in microseconds. Long work (purge) is cut into batches by the caller.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import time
 from dataclasses import replace
@@ -14,11 +16,14 @@ from dataclasses import replace
 from shim.store import sql
 from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery, User
 
+CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (run in a thread)
+
 
 class SqliteStore(Store):
     def __init__(self, path: str) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._checkpointer: asyncio.Task | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -37,8 +42,26 @@ class SqliteStore(Store):
         # Zero what a delete or an update frees: a secret replaced by its hash (or a deleted
         # token) must not linger in free pages. Many builds default to off.
         db.execute("PRAGMA secure_delete = ON")
+        # Checkpoints (and their fsync) run in a thread, never inside a commit on the loop.
+        db.execute("PRAGMA wal_autocheckpoint = 0")
         self._db = db
         self._migrate()
+        if self.path != ":memory:":
+            self._checkpointer = asyncio.create_task(self._checkpoints())
+
+    async def _checkpoints(self) -> None:
+        """Copy the WAL into the database file every CHECKPOINT_EVERY seconds, off the loop."""
+        conn = sqlite3.connect(self.path, check_same_thread=False)
+        running: asyncio.Future | None = None
+        try:
+            while True:
+                await asyncio.sleep(CHECKPOINT_EVERY)
+                running = asyncio.ensure_future(asyncio.to_thread(_checkpoint, conn))
+                await asyncio.shield(running)
+        finally:
+            if running is not None and not running.done():
+                await asyncio.wait([running])  # never close the connection under a checkpoint
+            conn.close()
 
     def _migrate(self) -> None:
         with self._tx() as db:
@@ -60,6 +83,11 @@ class SqliteStore(Store):
         return _Transaction(self.db)
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpointer
+            self._checkpointer = None
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -238,6 +266,13 @@ def _bumped(record):
 def _hashing(db: sqlite3.Connection) -> bool:
     row = db.execute(sql.SELECT_HASHING).fetchone()
     return row is not None and bool(row[0])
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error:  # busy or locked: the next round catches up
+        pass
 
 
 def _statements(script: str) -> list[str]:
