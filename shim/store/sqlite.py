@@ -3,6 +3,12 @@
 Every call is a short synchronous transaction that never awaits in the middle,
 so coroutines cannot interleave inside one; statements hit indexes and
 finish in microseconds. Long work (purge) is cut into batches by the caller.
+
+Token lookups by id are served from a RowCache while the database is unchanged:
+every write of this connection empties it (a touch refreshes one row instead).
+`PRAGMA data_version`, read at most every OTHERS_CHECK seconds (it costs as much
+as the lookup it saves), tells when another connection (another process on
+the same file) committed, which empties it too.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ import contextlib
 import sqlite3
 import time
 from dataclasses import replace
+from typing import Callable
 
 from shim.store import sql
 from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery, User
+from shim.store.rowcache import RowCache
 
 CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (run in a thread)
+OTHERS_CHECK = 0.005  # seconds a commit by another process may go unseen by token reads
 
 
 class SqliteStore(Store):
@@ -24,6 +33,9 @@ class SqliteStore(Store):
         self.path = path
         self._db: sqlite3.Connection | None = None
         self._checkpointer: asyncio.Task | None = None
+        self._rows = RowCache()
+        self._data_version = -1
+        self._next_check = 0.0
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -80,7 +92,18 @@ class SqliteStore(Store):
                 )
 
     def _tx(self):
-        return _Transaction(self.db)
+        return _Transaction(self.db, self._rows.clear)
+
+    def _cached_rows(self) -> RowCache:
+        """The row cache, emptied first if another connection committed since the last look."""
+        now = time.monotonic()
+        if now >= self._next_check:
+            self._next_check = now + OTHERS_CHECK
+            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._rows.clear()
+                self._data_version = version
+        return self._rows
 
     async def close(self) -> None:
         if self._checkpointer is not None:
@@ -140,10 +163,17 @@ class SqliteStore(Store):
             raise Conflict(str(exc)) from exc
 
     async def get_token(self, token_id: str) -> Token | None:
-        return self._one(sql.SELECT_TOKEN, (token_id,), sql.token_from)
+        found = await self.get_token_and_user(token_id)
+        return None if found is None else found[0]
 
     async def get_token_and_user(self, token_id: str) -> tuple[Token, User] | None:
-        return self._one(sql.SELECT_TOKEN_AND_USER, (token_id,), sql.token_and_user_from)
+        rows = self._cached_rows()
+        found = rows.get(token_id)
+        if found is None:
+            found = self._one(sql.SELECT_TOKEN_AND_USER, (token_id,), sql.token_and_user_from)
+            if found is not None:
+                rows.put(token_id, found)
+        return found
 
     async def list_tokens(self, query: TokenQuery) -> list[Token]:
         text, params = sql.list_tokens(query)
@@ -179,11 +209,12 @@ class SqliteStore(Store):
             return db.execute(sql.DELETE_SESSIONS, (user_id,)).rowcount
 
     async def touch_token(self, token_id: str, now: int, activity: bool) -> None:
-        with self._tx() as db:
+        with _Transaction(self.db) as db:  # only the use times change: refresh, not empty
             if activity:
                 db.execute(sql.TOUCH_SESSION, (now, now, token_id))
             else:
                 db.execute(sql.TOUCH_TOKEN, (now, token_id))
+        self._rows.touched(token_id, now, activity)
 
     async def purge_expired(self, now: int, batch: int) -> int:
         with self._tx() as db:
@@ -246,17 +277,22 @@ class SqliteStore(Store):
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception; then `on_end()`, if given."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, on_end: Callable[[], None] | None = None) -> None:
         self.db = db
+        self.on_end = on_end
 
     def __enter__(self) -> sqlite3.Connection:
         self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            if self.on_end is not None:
+                self.on_end()
 
 
 def _bumped(record):
