@@ -19,9 +19,8 @@ from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
 from shim.keys import CLOCK, CONFIG, CORE, SCHEMAS, Core
-from shim.logs import request_log
-from shim.metrics import METRICS, Metrics, measure
-from shim.middlewares import authenticate, errors, overload_guard
+from shim.metrics import METRICS, Metrics
+from shim.middlewares import front_door
 from shim.purge import purge_forever
 from shim.routes import add_routes
 from shim.schemas import Schemas
@@ -37,8 +36,8 @@ def wall_clock_ms() -> int:
 def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
-    middlewares = [request_log, errors, measure, overload_guard(config.max_in_flight), authenticate]
-    app = web.Application(middlewares=middlewares, client_max_size=config.max_body_bytes)
+    app = web.Application(middlewares=[front_door(config.max_in_flight)],
+                          client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
     settings = SettingsService(store, schemas, config.pinned_settings)

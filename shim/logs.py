@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from datetime import datetime, timezone
 
 from aiohttp import web
@@ -45,23 +44,8 @@ def configure(level: str, fmt: str) -> None:
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
 
 
-@web.middleware
-async def request_log(request: web.Request, handler) -> web.StreamResponse:
-    """Outermost: logs the response the client got, after errors were rendered."""
-    started = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:  # redirects and the like pass through
-        status = exc.status
-        raise
-    finally:
-        _log(request, status, time.perf_counter() - started)
-
-
-def _log(request: web.Request, status: int, seconds: float) -> None:
+def log_request(request: web.Request, status: int, seconds: float) -> None:
+    """The access line for a response the client got (after errors were rendered)."""
     if not access.isEnabledFor(logging.INFO):
         return
     fields = {

@@ -1,17 +1,25 @@
-"""Request ids, errors rendered per face, and authentication."""
+"""The one middleware every request passes: request id, limits, authentication, errors.
+
+One layer rather than a stack of five: each aiohttp middleware costs a
+coroutine and a wrapper per request, which on a token read is a sizeable
+share of the whole.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
+import itertools
 import logging
+import os
 import re
-import uuid
+import time
 
 from aiohttp import web
 
 from shim.errors import ApiError, render, server_error
+from shim.faces.http import credential
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
+from shim.logs import log_request
+from shim.metrics import METRICS
 
 log = logging.getLogger("shim")
 
@@ -19,6 +27,9 @@ log = logging.getLogger("shim")
 PUBLIC_PREFIXES = ("/v3-public/", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics")
 _REQUEST_ID = re.compile(r"[!-~]{1,200}")
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllow", 413: "RequestEntityTooLarge"}
+# Generated request ids: unique per process (random prefix) and cheap (a counter).
+_ID_PREFIX = os.urandom(6).hex()
+_ID_COUNTER = itertools.count(1)
 
 
 def face_of(path: str) -> str:
@@ -29,28 +40,75 @@ def face_of(path: str) -> str:
     return "v3"
 
 
-@web.middleware
-async def errors(request: web.Request, handler) -> web.StreamResponse:
-    """Every failure becomes the error body of the face the path belongs to."""
-    request_id = request.headers.get("X-Request-Id", "")
-    if not _REQUEST_ID.fullmatch(request_id):  # it goes into logs: printable ASCII only
-        request_id = uuid.uuid4().hex
-    request[REQUEST_ID] = request_id
-    try:
-        response = await handler(request)
-    except ApiError as err:
-        response = _error_response(request, err)
-    except web.HTTPException as exc:
-        if exc.status < 400:
+def front_door(max_in_flight: int):
+    """The middleware: outermost to innermost, what used to be five of them.
+
+    - a request id (the client's X-Request-Id if printable, else a new one);
+    - the access log line and the metrics, for the response the client got;
+    - every failure rendered as the error body of the face the path belongs to;
+    - 429 with Retry-After once `max_in_flight` requests are running;
+    - authentication of every path that is not public.
+    """
+    in_flight = 0
+
+    async def answer(request: web.Request, handler) -> web.StreamResponse:
+        nonlocal in_flight
+        try:
+            if in_flight >= max_in_flight:
+                raise ApiError(429, "TooManyRequests", "the server is busy; retry later",
+                               headers={"Retry-After": "1"})
+            in_flight += 1
+            try:
+                if not request.path.startswith(PUBLIC_PREFIXES):
+                    await _authenticate(request)
+                return await handler(request)
+            finally:
+                in_flight -= 1
+        except ApiError as err:
+            return _error_response(request, err)
+        except web.HTTPException as exc:
+            if exc.status < 400:  # redirects and the like pass through
+                raise
+            return _error_response(request, _http_error(request, exc))
+        except Exception:
+            log.exception("request %s %s failed (request id %s)", request.method, request.path,
+                          request[REQUEST_ID])
+            return _error_response(request, server_error())
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        started, status = time.perf_counter(), 500
+        request[REQUEST_ID] = request_id = _request_id(request)
+        try:
+            response = await answer(request, handler)
+            response.headers["X-Request-Id"] = request_id
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
             raise
-        err = ApiError(exc.status, _HTTP_CODES.get(exc.status, exc.reason.replace(" ", "")),
-                       _http_message(request, exc))
-        response = _error_response(request, err)
-    except Exception:
-        log.exception("request %s %s failed (request id %s)", request.method, request.path, request_id)
-        response = _error_response(request, server_error())
-    response.headers["X-Request-Id"] = request_id
-    return response
+        finally:
+            seconds = time.perf_counter() - started
+            request.app[METRICS].observe(request, status, seconds)
+            log_request(request, status, seconds)
+
+    return middleware
+
+
+def _request_id(request: web.Request) -> str:
+    """The client's X-Request-Id if printable ASCII (it goes into logs), else a new one."""
+    given = request.headers.get("X-Request-Id", "")
+    return given if _REQUEST_ID.fullmatch(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
+
+
+async def _authenticate(request: web.Request) -> None:
+    core, now = request.app[CORE], request.app[CLOCK]()
+    request[PRINCIPAL] = await core.auth.authenticate(credential(request), request.path, now)
+
+
+def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
+    code = _HTTP_CODES.get(exc.status, exc.reason.replace(" ", ""))
+    return ApiError(exc.status, code, _http_message(request, exc))
 
 
 def _http_message(request: web.Request, exc: web.HTTPException) -> str:
@@ -64,48 +122,7 @@ def _http_message(request: web.Request, exc: web.HTTPException) -> str:
 
 
 def _error_response(request: web.Request, err: ApiError) -> web.Response:
+    if err.reason and err.status in (401, 429):
+        request.app[METRICS].auth_failures.labels(err.reason).inc()
     body = render(face_of(request.path), err)
     return web.json_response(body, status=err.status, headers=err.headers)
-
-
-def overload_guard(limit: int):
-    """429 with Retry-After once `limit` requests are in flight; nothing is started."""
-    in_flight = 0
-
-    @web.middleware
-    async def guard(request: web.Request, handler) -> web.StreamResponse:
-        nonlocal in_flight
-        if in_flight >= limit:
-            raise ApiError(429, "TooManyRequests", "the server is busy; retry later",
-                           headers={"Retry-After": "1"})
-        in_flight += 1
-        try:
-            return await handler(request)
-        finally:
-            in_flight -= 1
-
-    return guard
-
-
-@web.middleware
-async def authenticate(request: web.Request, handler) -> web.StreamResponse:
-    if not request.path.startswith(PUBLIC_PREFIXES):
-        core, now = request.app[CORE], request.app[CLOCK]()
-        request[PRINCIPAL] = await core.auth.authenticate(credential(request), request.path, now)
-    return await handler(request)
-
-
-def credential(request: web.Request) -> str | None:
-    """`<id>:<secret>` from Bearer, Basic or the R_SESS cookie; the header wins."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return request.cookies.get("R_SESS")
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip()
-    if scheme.lower() == "basic":
-        try:
-            return base64.b64decode(value.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-    return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -22,6 +24,22 @@ def core(request: web.Request) -> Core:
 
 def now(request: web.Request) -> int:
     return request.app[CLOCK]()
+
+
+def credential(request: web.Request) -> str | None:
+    """`<id>:<secret>` from Bearer, Basic or the R_SESS cookie; the header wins."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return request.cookies.get("R_SESS")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    return None
 
 
 def principal(request: web.Request) -> Principal:
