@@ -65,21 +65,27 @@ def verify_secret(stored: str, given: str) -> bool:
     """Constant-time check of a presented secret against a stored one."""
     if not is_hashed(stored):
         return hmac.compare_digest(stored.encode(), given.encode())
+    parsed = _parse_hash(stored)
+    if parsed is None:
+        return False
+    algorithm, salt, expected = parsed
+    return hmac.compare_digest(expected, algorithm(salt + given.encode()).digest())
+
+
+@functools.lru_cache(maxsize=4096)  # a hash is no secret; decoding it costs more than hashing
+def _parse_hash(stored: str) -> tuple | None:
+    """(algorithm, salt, expected digest) of a `$2:` or `$3:1:` hash; None if malformed."""
     parts = stored[1:].split(":")
     try:
         if parts[0] == "2" and len(parts) == 3:
-            return _check(hashlib.sha256, parts[1], parts[2], given)
-        if parts[0] == "3" and len(parts) == 4 and parts[1] == "1":
-            return _check(hashlib.sha3_512, parts[2], parts[3], given)
+            found = hashlib.sha256, _unb64(parts[1]), _unb64(parts[2])
+        elif parts[0] == "3" and len(parts) == 4 and parts[1] == "1":
+            found = hashlib.sha3_512, _unb64(parts[2]), _unb64(parts[3])
+        else:
+            return None
     except ValueError:
-        return False
-    return False
-
-
-def _check(algorithm, salt_b64: str, hash_b64: str, given: str) -> bool:
-    expected = _unb64(hash_b64)
-    actual = algorithm(_unb64(salt_b64) + given.encode()).digest()
-    return len(expected) > 0 and hmac.compare_digest(expected, actual)
+        return None
+    return found if found[2] else None
 
 
 # Passwords: scrypt from hashlib, deliberately slow; never on the token hot path.
