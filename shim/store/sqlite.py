@@ -155,7 +155,7 @@ class SqliteStore(Store):
     # tokens
     async def insert_token(self, token: Token) -> None:
         try:
-            with self._tx() as db:
+            with _Transaction(self.db) as db:  # a new row: nothing cached goes stale
                 if sql.is_plain(token.secret) and _hashing(db):
                     raise HashingRequired(token.id)
                 db.execute(sql.INSERT_TOKEN, sql.token_params(token))
