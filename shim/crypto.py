@@ -35,6 +35,15 @@ def new_secret() -> str:
     return random_chars(SECRET_LENGTH)
 
 
+def new_uuid() -> str:
+    """A random (version 4) UUID in its text form, without uuid.UUID's slow constructor."""
+    raw = bytearray(secrets.token_bytes(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode().rstrip("=")
 

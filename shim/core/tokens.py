@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
@@ -92,7 +91,7 @@ class TokenService:
             stored = crypto.hash_secret(secret) if hashing else secret
             token = Token(
                 id=_new_id(kind, user_id), user_id=user_id, kind=kind, secret=stored,
-                ttl=ttl, ttl_requested=requested, created=now, uuid=str(uuid.uuid4()),
+                ttl=ttl, ttl_requested=requested, created=now, uuid=crypto.new_uuid(),
                 **{"description": "", **fields},
             )
             try:

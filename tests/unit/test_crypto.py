@@ -60,3 +60,14 @@ def test_password_hash_verifies_and_is_salted():
     assert crypto.verify_password(first, "pw-123456789")
     assert not crypto.verify_password(first, "pw-123456780")
     assert not crypto.verify_password("garbage", "x")
+
+
+def test_new_uuid_is_a_random_rfc4122_version_4_uuid():
+    import uuid
+
+    values = {crypto.new_uuid() for _ in range(1000)}
+    assert len(values) == 1000
+    for value in values:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
