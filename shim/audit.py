@@ -9,13 +9,13 @@ Destination: `audit_log` = `stderr` (default), a file path (appended to), or `of
 from __future__ import annotations
 
 import functools
-import json
 import sys
-from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Awaitable, Callable, TextIO
 
+import orjson
 from aiohttp import web
 
+from shim import policy
 from shim.errors import ApiError
 from shim.keys import CLOCK, CONFIG, PRINCIPAL, REQUEST_ID
 
@@ -40,7 +40,7 @@ class AuditLog:
         if self._out is None:
             return
         line = {"time": rfc3339_ms(now_ms), "event": event, **fields}
-        self._out.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")
+        self._out.write(orjson.dumps(line, default=str, option=orjson.OPT_APPEND_NEWLINE).decode())
         self._out.flush()
 
 
@@ -48,8 +48,7 @@ AUDIT = web.AppKey("audit", AuditLog)
 
 
 def rfc3339_ms(ms: int) -> str:
-    stamp = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return f"{policy.rfc3339(ms)[:-1]}.{ms % 1000:03d}Z"
 
 
 def setup(app: web.Application) -> None:
@@ -111,4 +110,4 @@ def _json_object(response: web.StreamResponse) -> dict[str, Any]:
     raw = getattr(response, "body", None)
     if not isinstance(raw, bytes) or not raw.startswith(b"{"):
         return {}
-    return json.loads(raw)
+    return orjson.loads(raw)

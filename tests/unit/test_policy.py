@@ -77,3 +77,10 @@ def test_cluster_scoped_token_only_under_its_cluster():
     assert not policy.cluster_allows("c1", "/v3/clusters/c10")
     assert not policy.cluster_allows("c1", "/k8s/clusters/c2/version")
     assert not policy.cluster_allows("c1", "/v3/tokens")
+
+
+def test_audit_times_are_rfc3339_utc_with_milliseconds():
+    from shim.audit import rfc3339_ms
+
+    assert rfc3339_ms(1_800_000_000_123) == "2027-01-15T08:00:00.123Z"
+    assert rfc3339_ms(1_800_000_000_005) == "2027-01-15T08:00:00.005Z"
