@@ -84,40 +84,51 @@ async def read_json(request: web.Request, schema: str) -> dict[str, Any]:
 def parse_json(raw: bytes) -> Any:
     try:
         # UTF-8 only (a leading BOM is tolerated): json.loads(bytes) would also take UTF-16/32
-        text = raw.decode("utf-8-sig")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = _DECODER.decode(raw.decode("utf-8-sig"))
     except RecursionError:
         raise ApiError(422, "InvalidFormat", "the body is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(422, "InvalidFormat", f"the body is not valid JSON: {exc}") from None
-    if _depth(value) > MAX_DEPTH:
-        raise ApiError(422, "InvalidFormat", f"the body is nested deeper than {MAX_DEPTH} levels")
-    try:  # "\ud800" is valid JSON but not Unicode: no store could keep it
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
+    try:
+        depth = _depth(value)
+    except UnicodeEncodeError:  # "\ud800" is valid JSON but not Unicode: no store could keep it
         raise ApiError(422, "InvalidFormat",
                        "the body holds an unpaired UTF-16 surrogate") from None
+    if depth > MAX_DEPTH:
+        raise ApiError(422, "InvalidFormat", f"the body is nested deeper than {MAX_DEPTH} levels")
     return value
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"duplicate key {key!r}")
-        seen[key] = value
-    return seen
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"duplicate key {duplicate!r}")
+    return found
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+
+
 def _depth(value: Any, level: int = 0) -> int:
+    """How deeply `value` nests; raises UnicodeEncodeError on an unpaired surrogate."""
+    if isinstance(value, str):
+        if not value.isascii():
+            value.encode("utf-8")
+        return level
     if level > MAX_DEPTH:
         return level
     if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+        deepest = level + 1
+        for key, item in value.items():
+            _depth(key)
+            deepest = max(deepest, _depth(item, level + 1))
+        return deepest
     if isinstance(value, list):
         return max((_depth(v, level + 1) for v in value), default=level + 1)
     return level
