@@ -36,6 +36,7 @@ class SqliteStore(Store):
         self._rows = RowCache()
         self._data_version = -1
         self._next_check = 0.0
+        self._inserts: list[tuple[Token, asyncio.Future]] = []
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -106,6 +107,8 @@ class SqliteStore(Store):
         return self._rows
 
     async def close(self) -> None:
+        if self._inserts and self._db is not None:
+            self._commit_inserts()
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -154,13 +157,34 @@ class SqliteStore(Store):
 
     # tokens
     async def insert_token(self, token: Token) -> None:
+        """Committed with the other inserts of this turn of the event loop, in one transaction.
+
+        Group commit: under load many creates arrive together, and one COMMIT
+        (with its WAL pages) for all of them costs about a third as much each.
+        Each caller still returns only once its row is committed.
+        """
+        loop = asyncio.get_running_loop()
+        if not self._inserts:
+            loop.call_soon(self._commit_inserts)
+        done = loop.create_future()
+        self._inserts.append((token, done))
+        await done
+
+    def _commit_inserts(self) -> None:
+        """A failed INSERT undoes itself only (SQLite's ABORT); a failed COMMIT fails them all."""
+        queued, self._inserts = self._inserts, []
         try:
-            with _Transaction(self.db) as db:  # a new row: nothing cached goes stale
-                if sql.is_plain(token.secret) and _hashing(db):
-                    raise HashingRequired(token.id)
-                db.execute(sql.INSERT_TOKEN, sql.token_params(token))
-        except sqlite3.IntegrityError as exc:
-            raise Conflict(str(exc)) from exc
+            with _Transaction(self.db) as db:  # new rows: nothing cached goes stale
+                outcomes = [_insert_token(db, token) for token, _ in queued]
+        except Exception as exc:  # nothing was committed
+            outcomes = [exc] * len(queued)
+        for (_, done), outcome in zip(queued, outcomes):
+            if done.cancelled():
+                continue
+            if outcome is None:
+                done.set_result(None)
+            else:
+                done.set_exception(outcome)
 
     async def get_token(self, token_id: str) -> Token | None:
         found = await self.get_token_and_user(token_id)
@@ -297,6 +321,17 @@ class _Transaction:
 
 def _bumped(record):
     return replace(record, version=record.version + 1)
+
+
+def _insert_token(db: sqlite3.Connection, token: Token) -> Exception | None:
+    """Insert one token inside the caller's transaction; the refusal, if any."""
+    if sql.is_plain(token.secret) and _hashing(db):
+        return HashingRequired(token.id)
+    try:
+        db.execute(sql.INSERT_TOKEN, sql.token_params(token))
+    except sqlite3.IntegrityError as exc:
+        return Conflict(str(exc))
+    return None
 
 
 def _hashing(db: sqlite3.Connection) -> bool:

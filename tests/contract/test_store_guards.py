@@ -88,6 +88,8 @@ async def test_inserts_racing_hashing_leave_no_plain_secret(store_url):
         await s.open()
     try:
         await add_users(stores[0], "u-1")
+        for n in range(3):  # plain secrets stored before the race: hashing must convert them
+            await stores[n].insert_token(make_token(f"s-{n}"))
         inserts = [stores[n % 3].insert_token(make_token(f"t-{n:03}")) for n in range(60)]
         results = await asyncio.gather(
             *inserts[:30], stores[0].enable_token_hashing(tagging_hasher), *inserts[30:],
@@ -169,3 +171,20 @@ async def test_concurrent_settings_writers_cannot_break_a_cross_rule_together(st
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_concurrent_inserts_succeed_or_fail_one_by_one(store):
+    """Inserts arriving together (committed together on SQLite) fail only on their own."""
+    await add_users(store, "u-1")
+    await store.insert_token(make_token("t-taken"))
+    results = await asyncio.gather(
+        store.insert_token(make_token("t-1")),
+        store.insert_token(make_token("t-taken")),
+        store.insert_token(make_token("t-2", user_id="u-nobody")),
+        store.insert_token(make_token("t-3")),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[3] is None
+    assert isinstance(results[1], Conflict) and isinstance(results[2], Conflict)
+    listed = [t.id for t in await store.list_tokens(TokenQuery(now=NOW))]
+    assert listed == ["t-1", "t-3", "t-taken"]
