@@ -5,6 +5,13 @@ a transaction-scoped advisory lock, so replicas that start together apply
 each migration exactly once. Writes of cached data (settings, features)
 send a NOTIFY on CACHE_CHANNEL in their own transaction, so it fires exactly
 on commit; `watch` turns those into cache refreshes on every replica.
+
+Token lookups by id are served from a RowCache only while `watch` is
+listening: every write that changes a stored token or user notifies "rows",
+which empties the cache of every replica (this one at once, on commit). A
+read that overlapped a change is not cached (the generation moved on), and
+the whole cache is dropped every ROWS_MAX_AGE seconds, which bounds what a
+silently dead listener could serve before its heartbeat notices.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import asyncpg
 
 from shim.store import sql
 from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery, User
+from shim.store.rowcache import RowCache
 
 # Any constants work as long as every replica uses the same ones: "tokenshm", +1, +2.
 MIGRATION_LOCK = 0x746F6B656E73686D
@@ -29,6 +37,8 @@ SETTINGS_LOCK = MIGRATION_LOCK + 2  # settings writers, one at a time
 CACHE_CHANNEL = "token_shim_cache"
 LISTENER_NAME = "token-shim-listener"  # application_name of the LISTEN connection
 RECONNECT_DELAY = 0.2  # seconds: no busy loop when the server keeps dropping us
+ROWS = "rows"  # the NOTIFY payload of a write that changed stored tokens or users
+ROWS_MAX_AGE = 1.0  # seconds a cached token row may be served, whatever happens
 _n = functools.cache(sql.numbered)
 log = logging.getLogger("shim.store")
 
@@ -39,6 +49,10 @@ class PostgresStore(Store):
         self._sizes = {"min_size": min_size, "max_size": max_size}
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncpg.Connection | None = None
+        self._rows = RowCache()
+        self._rows_live = False  # the cache listener is connected: rows may be cached
+        self._rows_generation = 0
+        self._rows_expire = 0.0
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -77,13 +91,36 @@ class PostgresStore(Store):
         async with self.pool.acquire() as conn, conn.transaction():
             yield conn
 
-    async def _write(self, text: str, *args) -> int:
-        """Run one statement in its own transaction; return the number of rows it changed."""
+    async def _write(self, text: str, *args, rows: bool = False) -> int:
+        """Run one statement in its own transaction; return the number of rows it changed.
+
+        `rows`: the statement changes stored tokens or users, so cached rows go
+        (here on commit, on the other replicas when the NOTIFY arrives).
+        """
         try:
             async with self._tx() as conn:
-                return _rowcount(await conn.execute(_n(text), *args))
+                changed = _rowcount(await conn.execute(_n(text), *args))
+                if rows and changed:
+                    await _notify(conn, ROWS)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise Conflict(str(exc)) from exc
+        if rows and changed:
+            self._rows_changed()
+        return changed
+
+    def _rows_changed(self) -> None:
+        self._rows_generation += 1
+        self._rows.clear()
+
+    def _cached_rows(self) -> RowCache | None:
+        """The row cache while it can be trusted (the listener is up), else None."""
+        if not self._rows_live:
+            return None
+        now = time.monotonic()
+        if now >= self._rows_expire:
+            self._rows_expire = now + ROWS_MAX_AGE
+            self._rows_changed()
+        return self._rows
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -113,12 +150,12 @@ class PostgresStore(Store):
         return await self.pool.fetchval(sql.COUNT_USERS)
 
     async def update_user(self, user: User) -> User:
-        if await self._write(sql.UPDATE_USER, *sql.update_user_params(user)) != 1:
+        if await self._write(sql.UPDATE_USER, *sql.update_user_params(user), rows=True) != 1:
             raise Conflict(f"user {user.id} changed concurrently")
         return _bumped(user)
 
     async def delete_user(self, user_id: str) -> bool:
-        return await self._write(sql.DELETE_USER, user_id) == 1
+        return await self._write(sql.DELETE_USER, user_id, rows=True) == 1
 
     # tokens
     async def insert_token(self, token: Token) -> None:
@@ -136,17 +173,26 @@ class PostgresStore(Store):
             raise Conflict(str(exc)) from exc
 
     async def get_token(self, token_id: str) -> Token | None:
-        return await self._one(sql.SELECT_TOKEN, (token_id,), sql.token_from)
+        found = await self.get_token_and_user(token_id)
+        return None if found is None else found[0]
 
     async def get_token_and_user(self, token_id: str) -> tuple[Token, User] | None:
-        return await self._one(sql.SELECT_TOKEN_AND_USER, (token_id,), sql.token_and_user_from)
+        rows = self._cached_rows()
+        found = rows.get(token_id) if rows is not None else None
+        if found is not None:
+            return found
+        generation = self._rows_generation
+        found = await self._one(sql.SELECT_TOKEN_AND_USER, (token_id,), sql.token_and_user_from)
+        if found is not None and rows is not None and generation == self._rows_generation:
+            rows.put(token_id, found)  # nothing changed while it was read
+        return found
 
     async def list_tokens(self, query: TokenQuery) -> list[Token]:
         text, params = sql.list_tokens(query)
         return [sql.token_from(r) for r in await self.pool.fetch(sql.numbered(text), *params)]
 
     async def update_token(self, token: Token) -> Token:
-        if await self._write(sql.UPDATE_TOKEN, *sql.update_token_params(token)) != 1:
+        if await self._write(sql.UPDATE_TOKEN, *sql.update_token_params(token), rows=True) != 1:
             raise Conflict(f"token {token.id} changed concurrently")
         return _bumped(token)
 
@@ -160,24 +206,28 @@ class PostgresStore(Store):
             if updated == token:
                 return token
             await conn.execute(_n(sql.UPDATE_TOKEN), *sql.update_token_params(updated))
+            await _notify(conn, ROWS)
+        self._rows_changed()
         return _bumped(updated)
 
     async def delete_token(self, token_id: str, version: int | None = None) -> bool:
         if version is None:
-            return await self._write(sql.DELETE_TOKEN, token_id) == 1
-        return await self._write(sql.DELETE_TOKEN_AT, token_id, version) == 1
+            return await self._write(sql.DELETE_TOKEN, token_id, rows=True) == 1
+        return await self._write(sql.DELETE_TOKEN_AT, token_id, version, rows=True) == 1
 
     async def delete_sessions(self, user_id: str) -> int:
-        return await self._write(sql.DELETE_SESSIONS, user_id)
+        return await self._write(sql.DELETE_SESSIONS, user_id, rows=True)
 
     async def touch_token(self, token_id: str, now: int, activity: bool) -> None:
+        """Use times only: other replicas may show them a little late (no NOTIFY for these)."""
         if activity:
             await self._write(sql.TOUCH_SESSION, now, now, token_id)
         else:
             await self._write(sql.TOUCH_TOKEN, now, token_id)
+        self._rows.touched(token_id, now, activity)
 
     async def purge_expired(self, now: int, batch: int) -> int:
-        return await self._write(sql.PURGE_EXPIRED, now, batch)
+        return await self._write(sql.PURGE_EXPIRED, now, batch, rows=True)
 
     async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
         rows = await self.pool.fetch(_n(sql.COUNT_TOKENS_BY_KIND), now)
@@ -192,6 +242,8 @@ class PostgresStore(Store):
             rows = await conn.fetch(sql.SELECT_PLAIN_SECRETS + " FOR UPDATE")
             await conn.executemany(_n(sql.UPDATE_SECRET), [(hasher(s), tid) for tid, s in rows])
             await _notify(conn, "features")
+            await _notify(conn, ROWS)
+        self._rows_changed()
         return len(rows)
 
     # settings, features, documents
@@ -261,8 +313,19 @@ class PostgresStore(Store):
         """LISTEN on CACHE_CHANNEL on a connection of its own, reconnecting when it drops.
 
         The connection is pinged every `heartbeat` seconds, so a silently dead
-        one is noticed too; every (re)connect reports "*".
+        one is noticed too; every (re)connect reports "*". Token rows are
+        cached only while it listens ("rows" stays here: it is the store's own).
         """
+
+        def deliver(what: str) -> None:
+            if what == ROWS:
+                self._rows_changed()
+                return
+            if what == "*":  # (re)connected: changes from now on will be heard
+                self._rows_changed()
+                self._rows_live = True
+            on_change(what)
+
         while True:
             try:
                 conn = await asyncpg.connect(
@@ -274,10 +337,12 @@ class PostgresStore(Store):
                 await asyncio.sleep(heartbeat)
                 continue
             try:
-                await _listen(conn, on_change, heartbeat)
+                await _listen(conn, deliver, heartbeat)
             except Exception as exc:  # lost or unresponsive: reconnect
                 log.warning("cache listener: connection lost (%s); reconnecting", exc)
             finally:
+                self._rows_live = False
+                self._rows_changed()
                 conn.terminate()
             await asyncio.sleep(RECONNECT_DELAY)
 

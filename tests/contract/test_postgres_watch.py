@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 
 import pytest
 
 from shim.store import open_store
+from shim.store import postgres
 from shim.store.postgres import LISTENER_NAME
+from tests.contract.test_store_contract import add_users, make_token
 
 
 @pytest.fixture
@@ -63,3 +66,78 @@ async def test_watch_reconnects_after_its_connection_is_killed_and_reports_every
     assert await next_heard(heard) == "*"
     await writer.put_settings({"a": "1"}, {})
     assert await next_heard(heard) == "settings"
+
+
+# token rows: cached only while the listener is up, emptied by every replica's writes
+
+
+@pytest.fixture(autouse=True)
+def rows_never_age(monkeypatch):
+    """Only a NOTIFY may empty the cache here, not its age limit."""
+    monkeypatch.setattr(postgres, "ROWS_MAX_AGE", 3600.0)
+
+
+async def cached_token(writer, watched):
+    await add_users(writer, "u-1")
+    await writer.insert_token(make_token("t-1"))
+    await watched.get_token_and_user("t-1")
+    assert "t-1" in cached_ids(watched), "a read while listening fills the cache"
+
+
+def cached_ids(store) -> set[str]:
+    return set(store._rows._rows)
+
+
+async def test_token_change_on_another_replica_empties_the_cache(pair):
+    writer, heard, watched = pair
+    await cached_token(writer, watched)
+    await writer.change_token("t-1", lambda t: replace(t, enabled=False))
+    for _ in range(100):
+        token, _ = await watched.get_token_and_user("t-1")
+        if token.enabled is False:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("a token disabled by another replica still reads enabled after 2 s")
+    assert heard.empty(), "row changes stay in the store: settings and features are not re-read"
+
+
+async def test_user_disabled_on_another_replica_shows_in_token_reads(pair):
+    writer, _, watched = pair
+    await cached_token(writer, watched)
+    user = await writer.get_user("u-1")
+    await writer.update_user(replace(user, enabled=False))
+    for _ in range(100):
+        if (await watched.get_token_and_user("t-1"))[1].enabled is False:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("a user disabled by another replica still reads enabled after 2 s")
+
+
+async def test_own_write_empties_the_cache_at_once(pair):
+    writer, _, watched = pair
+    await cached_token(writer, watched)
+    assert await watched.delete_token("t-1") is True
+    assert await watched.get_token_and_user("t-1") is None
+
+
+async def test_a_lost_listener_empties_the_cache(pair):
+    writer, heard, watched = pair
+    await cached_token(writer, watched)
+    await writer.pool.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE application_name = $1", LISTENER_NAME)
+    assert await next_heard(heard) == "*"  # reconnected: whatever happened meanwhile is gone
+    assert not cached_ids(watched)
+
+
+async def test_a_store_that_does_not_listen_caches_no_rows(pg_server):
+    store = open_store(pg_server.create_database())
+    await store.open()
+    try:
+        await add_users(store, "u-1")
+        await store.insert_token(make_token("t-1"))
+        await store.get_token_and_user("t-1")
+        assert not cached_ids(store)
+    finally:
+        await store.close()
