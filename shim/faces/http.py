@@ -135,8 +135,13 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, headers=headers,
-                        content_type="application/json")
+    return respond_json(orjson.dumps(body), status, headers)
+
+
+def respond_json(body: bytes, status: int = 200,
+                 headers: dict[str, str] | None = None) -> web.Response:
+    """A response of JSON already serialized."""
+    return web.Response(body=body, status=status, headers=headers, content_type="application/json")
 
 
 def no_content() -> web.Response:

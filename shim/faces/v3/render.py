@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from shim import policy
@@ -59,6 +60,30 @@ def token(request: web.Request, t: Token, now: int, current_id: str = "") -> dic
         "annotations": {},
         "links": links(request, "tokens", t.id),
     }
+
+
+_TOKEN_JSON: dict[str, tuple[Token, tuple, bytes]] = {}  # token id -> (row, inputs, JSON)
+_TOKEN_JSON_MAX = 4096
+
+
+def token_json(request: web.Request, t: Token, now: int, current_id: str = "") -> bytes:
+    """`token(...)` as JSON bytes, kept per row object: a hot token is rendered once.
+
+    The output depends on the row and on three inputs besides it (base URL,
+    expired, current), which are part of the key. Rows are immutable and the
+    store hands out the same object until the row changes, so the identity
+    check is exact; a changed row is a new object and renders afresh.
+    """
+    inputs = (base_url(request), policy.is_expired(t.created, t.ttl, now),
+              t.id == current_id and not t.is_derived)
+    kept = _TOKEN_JSON.get(t.id)
+    if kept is not None and kept[0] is t and kept[1] == inputs:
+        return kept[2]
+    body = orjson.dumps(token(request, t, now, current_id))
+    if len(_TOKEN_JSON) >= _TOKEN_JSON_MAX:
+        _TOKEN_JSON.clear()
+    _TOKEN_JSON[t.id] = (t, inputs, body)
+    return body
 
 
 def user(request: web.Request, u: User) -> dict[str, Any]:

@@ -86,8 +86,8 @@ async def _action(request: web.Request, action: str) -> web.Response:
 async def get_token(request: web.Request) -> web.Response:
     actor, now = http.principal(request), http.now(request)
     token = await http.core(request).tokens.get(actor, request.match_info["id"])
-    shown = render.token(request, token, now, actor.token.id)
-    return http.respond(shown, headers=http.etag(token.version))
+    shown = render.token_json(request, token, now, actor.token.id)
+    return http.respond_json(shown, headers=http.etag(token.version))
 
 
 @audited("token.update", "enabled", "ttl")

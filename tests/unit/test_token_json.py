@@ -1,0 +1,47 @@
+"""GET of a token serves JSON kept per row object; it must always equal a fresh render."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import orjson
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from shim.config import Config
+from shim.faces.v3 import render
+from shim.keys import CONFIG
+from shim.store.base import Token
+
+NOW = 1_800_000_000_000
+ROW = Token(id="token-abcde", user_id="u-1", kind="api", secret="$2:x:y", description="d",
+            ttl=60_000, ttl_requested=60_000, created=NOW, uuid="uuid-1")
+
+
+def request(host: str = "a.example") -> web.Request:
+    app = web.Application()
+    app[CONFIG] = Config()
+    return make_mocked_request("GET", f"/v3/tokens/{ROW.id}", headers={"Host": host}, app=app)
+
+
+def fresh(req, row, now, current_id=""):
+    return orjson.loads(orjson.dumps(render.token(req, row, now, current_id)))
+
+
+def served(req, row, now, current_id=""):
+    return orjson.loads(render.token_json(req, row, now, current_id))
+
+
+def test_kept_json_follows_every_input_it_depends_on():
+    req, other_host = request(), request("b.example")
+    cases = [
+        (req, ROW, NOW, ""),
+        (req, ROW, NOW, ""),  # the kept copy
+        (req, ROW, NOW + 60_000, ""),  # now expired
+        (other_host, ROW, NOW, ""),  # another base URL in the links
+        (req, replace(ROW, is_derived=False), NOW, ROW.id),  # current
+        (req, replace(ROW, last_used=NOW + 5, version=2), NOW, ""),  # a changed row
+        (req, replace(ROW, description="changed"), NOW, ""),
+    ]
+    for case in cases:
+        assert served(*case) == fresh(*case)
