@@ -23,14 +23,22 @@ HOW = """\
   json-server 0.17.4 (`db.json` = `{{"tokens": [<that object>]}}`), and the
   restapi provider's fakeserver (seeded with the object). The notes give the
   share of its core each server used while loaded (about 100%: the server was
-  the bottleneck).
+  the bottleneck). token-shim runs with `--log-level warning` (no access line
+  per request; the audit log stays on, on stderr, which the harness writes to
+  a file). The same token is read over and over, so after the first read its
+  row comes from the process's row cache (README: what is cached, and the
+  bound) and its JSON from the copy kept per row; a changed row is read and
+  rendered afresh.
 - **Latency** (`bench/latency.py`): open loop at a fixed rate, each request timed
   from the moment it was due, so a stall counts against every request that should
   have gone out during it. GETs ({get_rate:g}/s) cycle over {queried} tokens spread
   over the table, each with its own bearer, so each GET also writes that token's
   `lastUsedAt` (the server does so at most once a second per token); lists of 100
   by marker run at {list_rate:g}/s; {rounds} rounds of {lat:g} s, the two sizes in
-  alternating rounds, after a warm-up. Scale stores are seeded
+  alternating rounds, after a warm-up. The row cache holds 4096 rows, so these
+  GETs read the database on the first read of each token and again after a
+  write empties the cache (each purge batch, say) and, on PostgreSQL, once a
+  second (its age limit); otherwise they are served from the cache. Scale stores are seeded
   directly (`bench/seed.py`: `INSERT_TOKEN` rows, a COPY on PostgreSQL), secrets
   stored plain (token hashing off).
 - **Start-up**: from spawning `python -m shim serve` to the first `/healthz` 200
