@@ -17,7 +17,7 @@ from aiohttp import web
 
 from shim import policy
 from shim.errors import ApiError
-from shim.keys import CLOCK, CONFIG, PRINCIPAL, REQUEST_ID
+from shim.keys import CLOCK, CONFIG, JSON_BODY, PRINCIPAL, REQUEST_ID
 
 
 class AuditLog:
@@ -107,6 +107,9 @@ def audited(event: str, *fields: str, actions: dict[str, str] | None = None):
 
 
 def _json_object(response: web.StreamResponse) -> dict[str, Any]:
+    kept = response.get(JSON_BODY)
+    if kept is not None:
+        return kept if isinstance(kept, dict) else {}
     raw = getattr(response, "body", None)
     if not isinstance(raw, bytes) or not raw.startswith(b"{"):
         return {}

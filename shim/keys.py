@@ -34,5 +34,7 @@ SCHEMAS = web.AppKey("schemas", Schemas)
 CLOCK = web.AppKey("clock", Callable[[], int])
 PRINCIPAL = web.RequestKey("principal", Principal)
 REQUEST_ID = web.RequestKey("request_id", str)
+JSON_BODY = web.ResponseKey("json_body", object)  # what http.respond serialized, for the audit
 
-__all__ = ["CONFIG", "CORE", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "Core", "Principal"]
+__all__ = ["CONFIG", "CORE", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "JSON_BODY", "Core",
+           "Principal"]

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from shim.core.principal import Principal
 from shim.errors import ApiError, forbidden, not_found, unauthorized
-from shim.keys import CLOCK, CORE, PRINCIPAL, SCHEMAS, Core
+from shim.keys import CLOCK, CORE, JSON_BODY, PRINCIPAL, SCHEMAS, Core
 from shim.settings_catalog import SETTINGS
 
 MAX_DEPTH = 32
@@ -135,7 +135,9 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return respond_json(orjson.dumps(body), status, headers)
+    response = respond_json(orjson.dumps(body), status, headers)
+    response[JSON_BODY] = body  # the audit picks fields from it instead of parsing the bytes
+    return response
 
 
 def respond_json(body: bytes, status: int = 200,
