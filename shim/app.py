@@ -36,7 +36,8 @@ def wall_clock_ms() -> int:
 def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
-    app = web.Application(middlewares=[front_door(config.max_in_flight)],
+    metrics = Metrics()
+    app = web.Application(middlewares=[front_door(config.max_in_flight, metrics)],
                           client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
@@ -50,7 +51,7 @@ def create_app(
         tokens=TokenService(store, settings, features, config.clusters),
         auth=Authenticator(store, settings),
     )
-    app[METRICS] = Metrics()
+    app[METRICS] = metrics
     app[THROTTLE] = LoginThrottle(config)
     audit.setup(app)
     add_routes(app)

@@ -19,7 +19,7 @@ from shim.errors import ApiError, render, server_error
 from shim.faces.http import credential
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
 from shim.logs import log_request
-from shim.metrics import METRICS
+from shim.metrics import METRICS, Metrics
 
 log = logging.getLogger("shim")
 
@@ -40,7 +40,7 @@ def face_of(path: str) -> str:
     return "v3"
 
 
-def front_door(max_in_flight: int):
+def front_door(max_in_flight: int, metrics: Metrics):
     """The middleware: outermost to innermost, what used to be five of them.
 
     - a request id (the client's X-Request-Id if printable, else a new one);
@@ -89,7 +89,7 @@ def front_door(max_in_flight: int):
             raise
         finally:
             seconds = time.perf_counter() - started
-            request.app[METRICS].observe(request, status, seconds)
+            metrics.observe(request, status, seconds)
             log_request(request, status, seconds)
 
     return middleware
@@ -97,13 +97,16 @@ def front_door(max_in_flight: int):
 
 def _request_id(request: web.Request) -> str:
     """The client's X-Request-Id if printable ASCII (it goes into logs), else a new one."""
-    given = request.headers.get("X-Request-Id", "")
-    return given if _REQUEST_ID.fullmatch(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
+    given = request.headers.get("X-Request-Id")
+    if given is not None and _REQUEST_ID.fullmatch(given):
+        return given
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
 
 
 async def _authenticate(request: web.Request) -> None:
-    core, now = request.app[CORE], request.app[CLOCK]()
-    request[PRINCIPAL] = await core.auth.authenticate(credential(request), request.path, now)
+    app = request.app
+    auth, now = app[CORE].auth, app[CLOCK]()
+    request[PRINCIPAL] = await auth.authenticate(credential(request), request.path, now)
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
