@@ -26,6 +26,7 @@ PANELS = [
     ], (20, "list target")),
     ("terraform apply, 100 tokens + 5 settings (s, lower is better)", [
         ("tf.shim", "token-shim"), ("tf.fakeserver", "fakeserver"),
+        ("tf.shapes", "shapes, canned"),
     ], None),
 ]
 

@@ -113,6 +113,14 @@ def bare(cap: Captured, workdir: Path, logdir: Path, cpus: tuple[int, ...]) -> S
     return server
 
 
+def shape_server(logdir: Path, cpus: tuple[int, ...], name: str = "shape-server") -> Server:
+    port = free_port()
+    argv = [sys.executable, str(tools.BENCH / "shape_server.py"), "--port", str(port)]
+    server = Server(name, argv, logdir, cpus, port)
+    server.ready_path = "/healthz"
+    return server
+
+
 def json_server(cap: Captured, workdir: Path, logdir: Path, cpus: tuple[int, ...]) -> Server:
     db = workdir / "json-server" / "db.json"
     db.parent.mkdir(exist_ok=True)

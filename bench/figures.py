@@ -88,6 +88,8 @@ def catalogue(small: int, large: int, expired: int, tf_tokens: int) -> list[Figu
                "replicas"),
         Figure("tf.shim", SHIM["sqlite"], apply, "s", "terraform"),
         Figure("tf.fakeserver", FAKESERVER, apply, "s", "terraform"),
+        Figure("tf.shapes", "token-shim's response shapes, canned (aiohttp)", apply, "s",
+               "terraform"),
         *_scale("sqlite", sm, lg),
         *_scale("pg", sm, lg),
     ]
@@ -117,4 +119,5 @@ def targets() -> list[Target]:
 INFO_BASELINES = {
     "get_tf.sqlite": "get.bare", "get_tf.pg": "get.bare", "get.fakeserver": "get.bare",
     "get.json_server": "get.bare", "post.pg": "post.sqlite", "put.pg": "put.sqlite",
+    "tf.shapes": "tf.fakeserver",
 }

@@ -49,6 +49,13 @@ HOW = """\
   tokens that was still complete to the first that was zero (counted every 50 ms).
 - **Terraform**: `terraform apply` of `bench/terraform/<contender>` ({tf} tokens + 5
   settings, parallelism 10), empty state and a fresh server each round; wall time.
+  The fakeserver echoes the object it was sent; token-shim's create response
+  also carries the one-time `token`, the effective `ttl`, `userId` and
+  `expiresAt` (the Terraform face's contract), and Terraform and the provider
+  spend time on every attribute of every object. `bench/shape_server.py`
+  answers the token-shim configuration with those shapes from canned
+  responses (aiohttp, no store, no auth): its row is the shape's share of the
+  gap, the rest is token-shim's own work.
 - **Replicas**: two wrk processes (`-c{half}` each) against one replica, or one
   each against two replicas on the same PostgreSQL database. {replicas}
 - PostgreSQL is the throwaway server of `tests/pg.py` (fsync on, data in
