@@ -107,10 +107,6 @@ def audited(event: str, *fields: str, actions: dict[str, str] | None = None):
 
 
 def _json_object(response: web.StreamResponse) -> dict[str, Any]:
-    kept = response.get(JSON_BODY)
-    if kept is not None:
-        return kept if isinstance(kept, dict) else {}
-    raw = getattr(response, "body", None)
-    if not isinstance(raw, bytes) or not raw.startswith(b"{"):
-        return {}
-    return orjson.loads(raw)
+    """The JSON object http.respond serialized into `response`; {} for anything else."""
+    body = response.get(JSON_BODY)
+    return body if isinstance(body, dict) else {}
