@@ -19,7 +19,7 @@ from shim.errors import ApiError, render, server_error
 from shim.faces.http import credential
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
 from shim.logs import log_request
-from shim.metrics import METRICS, Metrics
+from shim.metrics import Metrics
 
 log = logging.getLogger("shim")
 
@@ -65,15 +65,15 @@ def front_door(max_in_flight: int, metrics: Metrics):
             finally:
                 in_flight -= 1
         except ApiError as err:
-            return _error_response(request, err)
+            return _error_response(request, err, metrics)
         except web.HTTPException as exc:
             if exc.status < 400:  # redirects and the like pass through
                 raise
-            return _error_response(request, _http_error(request, exc))
+            return _error_response(request, _http_error(request, exc), metrics)
         except Exception:
             log.exception("request %s %s failed (request id %s)", request.method, request.path,
                           request[REQUEST_ID])
-            return _error_response(request, server_error())
+            return _error_response(request, server_error(), metrics)
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
@@ -124,8 +124,8 @@ def _http_message(request: web.Request, exc: web.HTTPException) -> str:
     return exc.text or exc.reason
 
 
-def _error_response(request: web.Request, err: ApiError) -> web.Response:
+def _error_response(request: web.Request, err: ApiError, metrics: Metrics) -> web.Response:
     if err.reason and err.status in (401, 429):
-        request.app[METRICS].auth_failures.labels(err.reason).inc()
+        metrics.auth_failures.labels(err.reason).inc()
     body = render(face_of(request.path), err)
     return web.json_response(body, status=err.status, headers=err.headers)
