@@ -33,8 +33,12 @@ def display_url(url: str) -> str:
     other without its password (nor its query string, which may hold one)."""
     if url.startswith("sqlite:"):
         path = sqlite_path(url)
-        return url if path == ":memory:" else f"{url}, file {os.path.abspath(path)}"
+        return url if path == ":memory:" else f"{url}, file {os.path.abspath(_one_root(path))}"
     parts = urllib.parse.urlsplit(url)
     user = f"{parts.username}@" if parts.username else ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+
+
+def _one_root(path: str) -> str:
+    return "/" + path.lstrip("/") if path.startswith("/") else path  # "//x" is "/x" here
