@@ -126,3 +126,9 @@ def test_docs_with_a_trailing_slash_leads_to_the_page(tmp_path):
     finally:
         server.stop()
     assert status == 200 and "swagger-ui" in str(body)
+
+
+def test_a_bad_pinned_setting_is_one_line_naming_the_setting(tmp_path):
+    env = {"CATTLE_AUTH_TOKEN_MAX_TTL_MINUTES": "abc"}
+    line = _one_line_error(_serve(tmp_path, "--bootstrap-password", "a-long-password-1", env=env))
+    assert line.startswith("token-shim serve: pinned setting auth-token-max-ttl-minutes: value")
