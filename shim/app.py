@@ -24,8 +24,9 @@ from shim.middlewares import front_door
 from shim.purge import purge_forever
 from shim.routes import add_routes
 from shim.schemas import Schemas
-from shim.store import open_store
-from shim.store.base import Store
+from shim.errors import ApiError
+from shim.store import display_url, open_store
+from shim.store.base import Store, StoreUnavailable
 from shim.throttle import THROTTLE, LoginThrottle
 
 
@@ -59,11 +60,19 @@ def create_app(
     return app
 
 
+class StartupError(Exception):
+    """The server cannot start; the message (one line) names the cause and the option."""
+
+
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     core, config, clock = app[CORE], app[CONFIG], app[CLOCK]
-    await core.store.open()
     try:
-        core.settings.validate_pins()
+        await core.store.open()
+    except StoreUnavailable as exc:
+        raise StartupError(f"cannot open the database {display_url(config.db)}: {exc} "
+                           f"(option db: --db, TOKEN_SHIM_DB)") from None
+    try:
+        _validate_pins(core)
         await core.settings.refresh()
         await core.features.start()
         await _bootstrap(core, config, clock())
@@ -94,8 +103,22 @@ def _on_purge(app: web.Application) -> Callable[[int], None]:
     return record
 
 
+def _validate_pins(core: Core) -> None:
+    try:
+        core.settings.validate_pins()
+    except ApiError as err:
+        raise StartupError(f"pinned {err.message}") from None
+
+
 async def _bootstrap(core: Core, config: Config, now: int) -> None:
     password = config.bootstrap_password or crypto.random_chars(20)
-    if await core.users.bootstrap(password, now) and not config.bootstrap_password:
-        print(f"token-shim: created user 'admin' with password {password} (shown once)",
-              file=sys.stderr, flush=True)
+    if await core.users.bootstrap(password, now):
+        if not config.bootstrap_password:
+            _say(f"created user 'admin' with password {password} (shown once)")
+    elif config.bootstrap_password:
+        _say("bootstrap_password (--bootstrap-password, TOKEN_SHIM_BOOTSTRAP_PASSWORD) ignored: "
+             "the database already has users, so 'admin' keeps the password it has")
+
+
+def _say(line: str) -> None:
+    print(f"token-shim: {line}", file=sys.stderr, flush=True)

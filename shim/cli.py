@@ -8,56 +8,50 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import errno
 import json
 import os
+import socket
 import sys
 from typing import TYPE_CHECKING
+
+from shim.options import BY_NAME, OPTIONS, Option
 
 if TYPE_CHECKING:
     from shim.config import Config
 
 
-def _server_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="YAML config file")
-    parser.add_argument("--db", help="sqlite:///FILE (default ./token-shim.db) or postgresql://...")
-
-
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(prog="token-shim")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the HTTP server")
-    _server_options(serve)
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--bootstrap-password", dest="bootstrap_password")
-    serve.add_argument("--public-url", dest="public_url", help="external base URL for links")
-    serve.add_argument("--purge-interval", dest="purge_interval", type=float, help="seconds")
-    serve.add_argument("--max-body-bytes", dest="max_body_bytes", type=int)
-    serve.add_argument("--log-level", dest="log_level")
-    serve.add_argument("--log-format", dest="log_format", choices=("text", "json"))
-    serve.add_argument("--audit-log", dest="audit_log", help="stderr (default), a file, or off")
-    serve.add_argument("--metrics", choices=("off", "public", "admin"),
-                       help="who may read /metrics (default admin)")
-    _tls_options(serve)
+    serve = commands.add_parser(
+        "serve", help="run the HTTP server", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Every option is also a TOKEN_SHIM_<OPTION> environment variable and a key "
+                    "of the --config file;\nflags win over the environment, the environment "
+                    "over the file.")
+    serve.add_argument("--config", help="YAML config file (keys: the option names below)")
+    for option in OPTIONS:
+        _add_option(serve, option)
     migrate = commands.add_parser("migrate", help="apply pending schema migrations and exit")
-    _server_options(migrate)
-    _token_options(commands.add_parser(
-        "token", help="kubectl exec credential plugin: print an ExecCredential"))
-    return parser
+    migrate.add_argument("--config", help="YAML config file")
+    _add_option(migrate, BY_NAME["db"])
+    token = commands.add_parser(
+        "token", help="kubectl exec credential plugin: print an ExecCredential")
+    _token_options(token)
+    return parser, {"serve": serve, "migrate": migrate, "token": token}
 
 
-def _tls_options(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument("--tls-cert", dest="tls_cert", help="PEM certificate (chain) to serve HTTPS")
-    serve.add_argument("--tls-key", dest="tls_key", help="PEM private key of --tls-cert")
-    serve.add_argument("--tls-ca", dest="tls_ca", help="PEM CA to embed in generated kubeconfigs")
-    serve.add_argument("--tls-self-signed", dest="tls_self_signed", action="store_true",
-                       default=None, help="serve HTTPS with a CA and cert kept in the data dir")
-    serve.add_argument("--tls-san", dest="tls_sans",
-                       help="extra names/IPs (comma-separated) for the self-signed cert")
-    serve.add_argument("--data-dir", dest="data_dir",
-                       help="where the self-signed CA is kept (default: next to the SQLite file)")
-    serve.add_argument("--exec-command", dest="exec_command",
-                       help="command kubeconfigs run as exec plugin (default token-shim)")
+def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
+    """Flags stay text here: shim.config converts them, naming the flag on an error."""
+    text = option.help.replace("`", "").replace("%", "%%")
+    shown = option.shown().replace("`", "").replace("%", "%%")
+    help = f"{text} (default: {shown}; env {option.env})"
+    if option.type == "boolean":
+        parser.add_argument(option.flag, dest=option.name, action=argparse.BooleanOptionalAction,
+                            default=None, help=help)
+        return
+    metavar = "{" + ",".join(option.choices) + "}" if option.choices else option.type.upper()
+    parser.add_argument(option.flag, dest=option.name, metavar=metavar, help=help)
 
 
 def _token_options(token: argparse.ArgumentParser) -> None:
@@ -81,42 +75,70 @@ def serve(config: Config) -> int:
     from aiohttp import web
 
     from shim import logs, tls
-    from shim.app import create_app
+    from shim.app import StartupError, create_app
+    from shim.store import display_url
 
     try:
         config = tls.resolve(config)
         context = tls.server_context(config)
     except (OSError, ValueError) as exc:
-        print(f"token-shim: TLS: {exc}", file=sys.stderr)
+        print(f"token-shim serve: TLS: {exc}", file=sys.stderr)
         return 2
     logs.configure(config.log_level, config.log_format)
+    if config.tls_self_signed:
+        print(f"token-shim: self-signed TLS files in {os.path.dirname(config.tls_ca)} "
+              "(clients trust ca.pem)", file=sys.stderr, flush=True)
     scheme = "https" if context else "http"
-    print(f"token-shim: serving on {scheme}://{config.host}:{config.port} ({_db_label(config.db)})",
-          file=sys.stderr, flush=True)
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None,
-                shutdown_timeout=30, ssl_context=context,
-                access_log=None)  # shim.logs logs requests without query strings
+    banner = (f"token-shim: serving on {scheme}://{config.host}:{config.port} "
+              f"({display_url(config.db)})")
+    try:
+        web.run_app(create_app(config), host=config.host, port=config.port,
+                    print=lambda _: print(banner, file=sys.stderr, flush=True),
+                    shutdown_timeout=30, ssl_context=context,
+                    access_log=None)  # shim.logs logs requests without query strings
+    except StartupError as exc:
+        print(f"token-shim serve: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if not _is_listen_error(exc):
+            raise
+        print(f"token-shim serve: cannot listen on {config.host}:{config.port}: "
+              f"{_reason(exc)} (options host and port: --host/--port, "
+              f"TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)", file=sys.stderr)
+        return 1
     return 0
+
+
+def _is_listen_error(exc: OSError) -> bool:
+    return isinstance(exc, socket.gaierror) or exc.errno in (
+        errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "address already in use"
+    return (exc.strerror or str(exc)).lower()
 
 
 def migrate(config: Config) -> int:
     import asyncio
 
-    from shim.store import open_store
+    from shim.store import display_url, open_store
+    from shim.store.base import StoreUnavailable
 
     async def run() -> None:
         store = open_store(config.db)
         await store.open()
         await store.close()
 
-    asyncio.run(run())
-    print(f"token-shim: migrations applied to {_db_label(config.db)}", file=sys.stderr)
+    try:
+        asyncio.run(run())
+    except StoreUnavailable as exc:
+        print(f"token-shim migrate: cannot open the database {display_url(config.db)} "
+              f"(option db): {exc}", file=sys.stderr)
+        return 1
+    print(f"token-shim: migrations applied to {display_url(config.db)}", file=sys.stderr)
     return 0
-
-
-def _db_label(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"  # never print a password
 
 
 def token(args: argparse.Namespace) -> int:
@@ -141,12 +163,19 @@ def token(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser, commands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "token":
         return token(args)
     try:
         config = load(args)
-    except (OSError, ValueError) as exc:
-        print(f"token-shim: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"token-shim {args.command}: --config {exc.filename}: {exc.strerror}",
+              file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"token-shim {args.command}: {exc}", file=sys.stderr)
         return 2
     return {"serve": serve, "migrate": migrate}[args.command](config)

@@ -9,6 +9,15 @@ from typing import Any
 import yaml
 
 EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+PLAIN_HTTP_WARNING = (
+    "the server URL is plain http://, and kubectl sends no credentials over plain HTTP "
+    "(it answers 'You must be logged in'): serve HTTPS (--tls-self-signed or --tls-cert) "
+    "or set --public-url to the https:// URL in front of token-shim"
+)
+
+
+def plain_http(base_url: str) -> bool:
+    return base_url.lower().startswith("http://")
 
 
 def cluster_url(base_url: str, cluster_id: str) -> str:
@@ -54,4 +63,7 @@ def render(base_url: str, cluster_id: str, user: dict[str, Any], ca_pem: bytes |
         "contexts": [{"name": cluster_id, "context": {"user": cluster_id, "cluster": cluster_id}}],
         "current-context": cluster_id,
     }
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    text = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    if plain_http(base_url):
+        return f"# WARNING: this kubeconfig will not work: {PLAIN_HTTP_WARNING}.\n{text}"
+    return text

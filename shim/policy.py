@@ -101,3 +101,13 @@ def renewal_reason(
     if ttl_ms != NEVER and now_ms >= created_ms + ttl_ms - renew_before_ms:
         return "window"
     return None
+
+
+def renew_before_problem(ttl_ms: int, renew_before_ms: int) -> str | None:
+    """Why a renewal window can never converge, or None: a window as long as the token's
+    (effective) life makes it due from its first read, so every apply replaces it."""
+    if ttl_ms == NEVER or renew_before_ms < ttl_ms:
+        return None
+    return (f"must be less than the token's effective ttl ({ttl_ms} ms, after clamping by "
+            "auth-token-max-ttl-minutes); otherwise the token is due for renewal as soon as "
+            "it is created")

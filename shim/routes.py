@@ -21,6 +21,7 @@ def add_routes(app: web.Application) -> None:
         web.get("/readyz", ops.readyz),
         web.get("/openapi.json", docs.openapi_json),
         web.get("/docs", docs.page),
+        web.get("/docs/", docs.to_page),
         web.get("/docs/init.js", docs.init_script),
         web.get("/docs/static/{name}", docs.asset),
         web.get("/v3-public/authProviders", public.list_providers),

@@ -11,7 +11,7 @@ import ssl
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -43,7 +43,7 @@ def resolve(config: Config) -> Config:
         if config.tls_cert or config.tls_key:
             raise ValueError("--tls-self-signed cannot be combined with --tls-cert/--tls-key")
         public_host = urllib.parse.urlsplit(config.public_url or "").hostname
-        files = ensure_self_signed(data_dir(config) / "tls", [*config.tls_sans, public_host or ""])
+        files = ensure_self_signed(tls_dir(config), [*config.tls_sans, public_host or ""])
         return dataclasses.replace(
             config, tls_cert=str(files.cert), tls_key=str(files.key), tls_ca=str(files.ca)
         )
@@ -66,13 +66,19 @@ def ca_pem(config: Config) -> bytes | None:
     return Path(config.tls_ca).read_bytes() if config.tls_ca else None
 
 
-def data_dir(config: Config) -> Path:
+def data_dir(config: Config, environ: Mapping[str, str] = os.environ) -> Path:
+    """--data-dir, else the SQLite file's directory, else $XDG_DATA_HOME/token-shim."""
     if config.data_dir:
         return Path(config.data_dir)
     if config.db.startswith("sqlite:") and sqlite_path(config.db) != ":memory:":
         path = sqlite_path(config.db)
         return Path("/" + path.lstrip("/") if path.startswith("/") else path).parent
-    return Path(".")
+    xdg = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", "~")) / ".local/share")
+    return Path(xdg).expanduser() / "token-shim"
+
+
+def tls_dir(config: Config, environ: Mapping[str, str] = os.environ) -> Path:
+    return Path(config.tls_dir) if config.tls_dir else data_dir(config, environ) / "tls"
 
 
 def ensure_self_signed(directory: Path, extra_sans: Iterable[str] = (),
@@ -81,11 +87,12 @@ def ensure_self_signed(directory: Path, extra_sans: Iterable[str] = (),
     now = now or dt.datetime.now(dt.timezone.utc)
     files = TlsFiles(directory / "server.pem", directory / "server-key.pem",
                      directory / "ca.pem", directory / "ca-key.pem")
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _private_dir(directory)
     if not (files.ca.exists() and files.ca_key.exists()):
         key = ec.generate_private_key(ec.SECP256R1())
         _write(files.ca_key, _key_pem(key), 0o600)
         _write(files.ca, _cert_pem(_ca_cert(key, now)), 0o644)
+    _keep_private(files.ca_key, files.key)
     ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
     names = _names([*DEFAULT_SANS, *extra_sans])
     if not _server_cert_fits(files, ca, names, now):
@@ -171,6 +178,20 @@ def _key_pem(key) -> bytes:
 
 def _cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _private_dir(directory: Path) -> None:
+    """The directory exists and only its owner may list or enter it (whatever it was)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if directory.stat().st_mode & 0o077:
+        os.chmod(directory, 0o700)
+
+
+def _keep_private(*keys: Path) -> None:
+    """Private keys found readable by others (copied in, an older version) become 0600."""
+    for key in keys:
+        if key.exists() and key.stat().st_mode & 0o077:
+            os.chmod(key, 0o600)
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:

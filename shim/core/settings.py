@@ -18,6 +18,25 @@ from shim.settings_catalog import (
 from shim.store.base import Conflict, Store
 
 _INTEGER = re.compile(r"^-?[0-9]{1,18}$")
+# What kind of write is refused, for a message that fits it (see cross_rule_text).
+V3_SETTING_WRITE = "v3 setting"  # one setting on the v3 face, which mirrors Rancher
+SETTING_WRITE = "setting"  # one setting on the Terraform face
+POLICY_WRITE = "token policy"  # both values in one document
+
+
+def cross_rule_text(how: str, changed: str, idle: int, session: int) -> str:
+    """Why idle > session is refused, and what to do, worded for the kind of write."""
+    if how == POLICY_WRITE:
+        return (f"{IDLE_TTL} ({idle}) must be less than or equal to {SESSION_TTL} ({session}), "
+                "or session 0 (no limit), in one token policy")
+    other = SESSION_TTL if changed == IDLE_TTL else IDLE_TTL
+    first = f"change {other} first"
+    if how == V3_SETTING_WRITE:  # Rancher's webhook wording, then the way out
+        return (f"Forbidden: can't be greater than {SESSION_TTL} ({session}); {first}, or set "
+                "both at once with a token policy on the Terraform face "
+                "(/terraform/v1/token-policies/default)")
+    return (f"{IDLE_TTL} ({idle}) can't be greater than {SESSION_TTL} ({session}); {first}, "
+            "or set both at once in the token policy (/terraform/v1/token-policies/default)")
 
 
 class SettingsService:
@@ -91,11 +110,12 @@ class SettingsService:
 
     async def apply(
         self, changes: Mapping[str, Any], docs: Mapping[tuple[str, str], str | None] = {},
-        expected: Mapping[str, int] | None = None,
+        expected: Mapping[str, int] | None = None, how: str = SETTING_WRITE,
     ) -> None:
         """Validate every change (None resets), write atomically; 412 when a version in
         `expected` is stale. Cross rules are checked on the committed values, inside the
-        write, so concurrent writers (on any replica) cannot break them together."""
+        write, so concurrent writers (on any replica) cannot break them together.
+        `how` (a *_WRITE constant) picks the wording of a cross-rule refusal."""
         unknown = [n for n in changes if n not in SETTINGS]
         if unknown:
             raise ApiError(404, "NotFound", f"setting {unknown[0]} not found")
@@ -105,7 +125,7 @@ class SettingsService:
         try:
             await self.store.put_settings(
                 values, dict(docs), expected=expected,
-                check=lambda current: self.check_cross_rules(values, current),
+                check=lambda current: self.check_cross_rules(values, current, how),
             )
         except Conflict:
             raise ApiError(412, "PreconditionFailed",
@@ -123,7 +143,8 @@ class SettingsService:
             )
 
     def check_cross_rules(
-        self, values: Mapping[str, str | None], stored: Mapping[str, str] | None = None
+        self, values: Mapping[str, str | None], stored: Mapping[str, str] | None = None,
+        how: str = SETTING_WRITE,
     ) -> None:
         """Idle <= session after `values` are applied to `stored` (default: the cache)."""
         if IDLE_TTL not in values and SESSION_TTL not in values:
@@ -133,10 +154,7 @@ class SettingsService:
         if session == 0 or idle <= session:
             return
         changed = IDLE_TTL if IDLE_TTL in values else SESSION_TTL
-        rule = (
-            f"{IDLE_TTL} ({idle}) can't be greater than {SESSION_TTL} ({session}); "
-            "change both together (a token policy) or in an order that keeps idle <= session"
-        )
+        rule = cross_rule_text(how, changed, idle, session)
         raise ApiError(
             422, "InvalidBodyContent", f"setting {changed}: value {_show(values[changed])} invalid: {rule}",
             [{"field": changed, "value": values[changed], "rule": rule}],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from shim import crypto, policy
 from shim.core.features import FeatureService
@@ -45,17 +45,21 @@ class TokenService:
         self, actor: Principal, now: int, *, description: str = "", ttl: int = 0,
         cluster_id: str | None = "", user_id: str | None = None, kind: str = "api",
         enabled: bool = True, tf_doc: str | None = None,
+        check_ttl: Callable[[int], None] = lambda effective: None,
     ) -> NewToken:
+        """`check_ttl` sees the effective (clamped) ttl before anything is written."""
         owner = await self._owner(actor, user_id)
         cluster = self._cluster(cluster_id)
         if kind in SYSTEM_KINDS:
             if not actor.is_admin:
                 raise forbidden(f"only an admin may create {kind} tokens")
+            check_ttl(0)
             return await self._insert(
                 owner, kind, now, description=description, ttl=0, requested=ttl,
                 cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
             )
         effective = policy.clamp_ttl(ttl, self.settings.minutes(MAX_TTL))
+        check_ttl(effective)
         return await self._insert(
             owner, "api", now, description=description, ttl=effective, requested=ttl,
             cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
@@ -132,9 +136,11 @@ class TokenService:
     async def update(
         self, actor: Principal, token_id: str, changes: dict[str, Any], now: int,
         *, expected_version: int | None = None, tf_doc: str | None = None,
+        check_ttl: Callable[[int], None] = lambda effective: None,
     ) -> Token:
         """Change description, enabled and ttl, decided on the row as locked for the write:
-        concurrent writers (on any replica) queue instead of losing or retrying."""
+        concurrent writers (on any replica) queue instead of losing or retrying.
+        `check_ttl` sees the resulting effective ttl and may refuse the change."""
 
         def change(token: Token) -> Token:
             if not actor.may_see(token.user_id):
@@ -142,6 +148,7 @@ class TokenService:
             if expected_version is not None and token.version != expected_version:
                 raise _changed(token_id)
             updated = self._apply(actor, token, changes)
+            check_ttl(updated.ttl)
             return updated if tf_doc is None else replace(updated, tf_doc=tf_doc)
 
         updated = await self.store.change_token(token_id, change)

@@ -60,6 +60,12 @@ async def page(request: web.Request) -> web.Response:
     return web.Response(text=PAGE, content_type="text/html", headers=headers)
 
 
+async def to_page(request: web.Request) -> web.Response:
+    """/docs/ -> /docs: the page's links are relative to /docs (a relative Location keeps
+    any path prefix of a proxy in front)."""
+    raise web.HTTPMovedPermanently("../docs")
+
+
 async def init_script(request: web.Request) -> web.Response:
     return web.Response(text=INIT, content_type="application/javascript")
 

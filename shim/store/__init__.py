@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import urllib.parse
+
 from shim.store.base import Store
 
 
@@ -23,3 +26,19 @@ def sqlite_path(url: str) -> str:
     if rest in ("", ":memory:", "/:memory:"):
         return ":memory:"
     return rest.removeprefix("/") if rest.startswith("/./") else rest
+
+
+def display_url(url: str) -> str:
+    """The database URL as a user can check it: a SQLite URL with the file it names, any
+    other without its password (nor its query string, which may hold one)."""
+    if url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        return url if path == ":memory:" else f"{url}, file {os.path.abspath(_one_root(path))}"
+    parts = urllib.parse.urlsplit(url)
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+
+
+def _one_root(path: str) -> str:
+    return "/" + path.lstrip("/") if path.startswith("/") else path  # "//x" is "/x" here

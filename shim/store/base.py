@@ -70,6 +70,10 @@ class Conflict(Exception):
     """A unique key already exists, or a versioned write lost a race."""
 
 
+class StoreUnavailable(Exception):
+    """The store could not be opened (unreachable, refused, unwritable); says why in a line."""
+
+
 class HashingRequired(Exception):
     """token-hashing is on in the store: a plain secret may not be stored."""
 

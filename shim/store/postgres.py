@@ -27,7 +27,9 @@ from typing import AsyncIterator, Callable
 import asyncpg
 
 from shim.store import sql
-from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery, User
+from shim.store.base import (
+    Conflict, HashingRequired, Store, StoreUnavailable, Token, TokenQuery, User,
+)
 from shim.store.rowcache import RowCache
 
 # Any constants work as long as every replica uses the same ones: "tokenshm", +1, +2.
@@ -61,9 +63,13 @@ class PostgresStore(Store):
         return self._pool
 
     async def open(self) -> None:
-        self._pool = await asyncpg.create_pool(
-            self.url, server_settings={"application_name": "token-shim"}, **self._sizes
-        )
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url, server_settings={"application_name": "token-shim"}, **self._sizes
+            )
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError,
+                asyncpg.InterfaceError) as exc:
+            raise StoreUnavailable(_why(exc)) from exc
         try:
             await self._migrate()
         except BaseException:
@@ -373,3 +379,14 @@ def _rowcount(status: str) -> int:
 
 def _bumped(record):
     return replace(record, version=record.version + 1)
+
+
+def _why(exc: BaseException) -> str:
+    """One line on why a connection failed: refused, timed out, or the server's answer."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out connecting"
+    if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc):
+        return "connection refused (is PostgreSQL running, on that host and port?)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -21,7 +21,9 @@ from dataclasses import replace
 from typing import Callable
 
 from shim.store import sql
-from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery, User
+from shim.store.base import (
+    Conflict, HashingRequired, Store, StoreUnavailable, Token, TokenQuery, User,
+)
 from shim.store.rowcache import RowCache
 
 CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (run in a thread)
@@ -45,8 +47,11 @@ class SqliteStore(Store):
         return self._db
 
     async def open(self) -> None:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode = WAL")
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{exc} (file {self.path})") from exc
         # NORMAL in WAL mode: a committed transaction survives a crash of the
         # process (kill -9); only a power loss may drop the last commits.
         db.execute("PRAGMA synchronous = NORMAL")

@@ -134,3 +134,26 @@ async def test_generating_a_kubeconfig_needs_authentication(api):
     reply = await api.as_(None).post(GENERATE)
     assert reply.status == 401
     assert reply.body == {"type": "error", "status": "401", "message": "must authenticate"}
+
+
+async def test_a_plain_http_kubeconfig_comes_with_a_warning_header_and_comment(api):
+    reply = await api.post(GENERATE)
+    assert reply.status == 200
+    warning = reply.headers["Warning"]
+    assert warning.startswith('299 - "') and warning.endswith('"')
+    assert "kubectl sends no credentials over plain HTTP" in warning
+    first = reply.body["config"].splitlines()[0]
+    assert first.startswith("# WARNING: this kubeconfig will not work: the server URL is plain http://")
+    assert yaml.safe_load(reply.body["config"])["kind"] == "Config"
+
+
+async def test_a_plain_http_exec_plugin_kubeconfig_is_warned_about_too(api):
+    assert (await api.put(GENERATE_TOKEN, {"value": "false"})).status == 200
+    reply = await api.post(GENERATE)
+    assert "Warning" in reply.headers and reply.body["config"].startswith("# WARNING:")
+
+
+async def test_an_https_kubeconfig_has_no_warning(make_api, config):
+    api = await make_api(config, public_url="https://rancher.example.com/")
+    reply = await api.post(GENERATE)
+    assert "Warning" not in reply.headers and not reply.body["config"].startswith("#")

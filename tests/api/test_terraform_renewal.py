@@ -61,3 +61,50 @@ async def test_live_predecessor_is_kept(api, core):
     first = await _create(api, **doc)
     await _create(api, **doc)
     assert await core.store.get_token(first["id"]) is not None
+
+
+async def _tokens_described(api, description: str) -> list:
+    reply = await api.get(f"{TF}/tokens?description={description}")
+    assert reply.status == 200, reply.body
+    return reply.body["data"]
+
+
+async def test_a_window_as_long_as_the_ttl_is_refused_on_create(api):
+    reply = await api.post(f"{TF}/tokens", {"description": "never-converges", "ttl": 60_000,
+                                            "renew": True, "renewBefore": 120_000})
+    assert reply.status == 422, reply.body
+    assert reply.body["details"][0]["field"] == "renewBefore"
+    assert "120000" in reply.body["message"] and "effective ttl (60000 ms" in reply.body["message"]
+    assert await _tokens_described(api, "never-converges") == []
+    equal = {"description": "never-converges", "ttl": 60_000, "renew": True, "renewBefore": 60_000}
+    assert (await api.post(f"{TF}/tokens", equal)).status == 422
+
+
+async def test_the_window_is_checked_against_the_clamped_ttl(api):
+    assert (await api.put("/v3/settings/auth-token-max-ttl-minutes", {"value": "1"})).status == 200
+    reply = await api.post(f"{TF}/tokens", {"description": "clamped", "ttl": 600_000,
+                                            "renew": True, "renewBefore": 120_000})
+    assert reply.status == 422, reply.body
+    assert "renewBefore: 120000" in reply.body["message"]
+    assert "effective ttl (60000 ms, after clamping by auth-token-max-ttl-minutes)" in reply.body["message"]
+    assert await _tokens_described(api, "clamped") == []
+
+
+async def test_a_window_shorter_than_the_ttl_or_without_renew_is_accepted(api):
+    await _create(api, description="ok", ttl=60_000, renew=True, renewBefore=59_999)
+    await _create(api, description="ok", ttl=60_000, renewBefore=120_000)  # no renewal asked
+    await _create(api, description="ok", ttl=0, renew=True, renewBefore=120_000)  # clamped: 90 days
+
+
+async def test_an_update_that_makes_the_window_too_long_is_refused_and_changes_nothing(api):
+    doc = {"description": "shrink", "ttl": 600_000, "renew": True, "renewBefore": 120_000}
+    made = await _create(api, **doc)
+    path = f"{TF}/tokens/{made['id']}"
+    reply = await api.put(path, doc | {"ttl": 100_000})
+    assert reply.status == 422, reply.body
+    assert "renewBefore: 120000" in reply.body["message"] and "(100000 ms" in reply.body["message"]
+    reply = await api.put(path, doc | {"renewBefore": 600_000})
+    assert reply.status == 422, reply.body
+    after = await api.get(path)
+    assert after.status == 200 and after.body == doc
+

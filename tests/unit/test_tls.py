@@ -2,6 +2,7 @@
 
 import datetime as dt
 import ipaddress
+import os
 import stat
 from pathlib import Path
 
@@ -89,3 +90,45 @@ def test_inconsistent_tls_options_are_refused(changes):
 
 def test_plain_http_has_no_context_and_no_ca():
     assert tls.server_context(Config()) is None and tls.ca_pem(Config()) is None
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_keys_stay_private_under_a_permissive_umask(tmp_path):
+    old = os.umask(0)
+    try:
+        files = tls.ensure_self_signed(tmp_path / "tls", now=NOW)
+    finally:
+        os.umask(old)
+    assert (_mode(tmp_path / "tls"), _mode(files.key), _mode(files.ca_key)) == (0o700, 0o600, 0o600)
+
+
+def test_a_readable_tls_directory_and_keys_found_there_are_made_private(tmp_path):
+    files = tls.ensure_self_signed(tmp_path / "tls", now=NOW)
+    os.chmod(tmp_path / "tls", 0o755)
+    os.chmod(files.ca_key, 0o644)
+    os.chmod(files.key, 0o644)
+    tls.ensure_self_signed(tmp_path / "tls", now=NOW)
+    assert (_mode(tmp_path / "tls"), _mode(files.key), _mode(files.ca_key)) == (0o700, 0o600, 0o600)
+
+
+def test_tls_dir_wins_over_the_data_dir(tmp_path):
+    config = Config(db=f"sqlite:///{tmp_path}/shim.db", tls_self_signed=True,
+                    tls_dir=str(tmp_path / "keys"))
+    assert tls.resolve(config).tls_ca == str(tmp_path / "keys" / "ca.pem")
+    assert _mode(tmp_path / "keys" / "ca-key.pem") == 0o600
+
+
+def test_without_a_sqlite_file_tls_goes_to_xdg_data_home_not_the_working_directory(tmp_path):
+    config = Config(db="postgresql://u@h/db")
+    environ = {"XDG_DATA_HOME": str(tmp_path / "xdg"), "HOME": str(tmp_path / "home")}
+    assert tls.tls_dir(config, environ) == tmp_path / "xdg" / "token-shim" / "tls"
+    assert tls.tls_dir(config, {"HOME": str(tmp_path / "home")}) == (
+        tmp_path / "home" / ".local" / "share" / "token-shim" / "tls")
+
+
+def test_tls_is_ignored_by_git():
+    ignored = (Path(__file__).resolve().parents[2] / ".gitignore").read_text().split()
+    assert "tls/" in ignored

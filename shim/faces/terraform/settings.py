@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from shim.audit import audited
-from shim.core.settings import SettingsService
+from shim.core.settings import POLICY_WRITE, SettingsService
 from shim.errors import invalid_field, not_found
 from shim.faces import http
 from shim.faces.terraform.echo import dumps, echo, loads
@@ -114,7 +114,8 @@ async def put_policy(request: web.Request) -> web.Response:
     core = http.core(request)
     values = {k: v for k, v in doc.items() if k in SETTINGS}
     if not await _unchanged(core, POLICY_DOC, POLICY_NAME, doc, values):
-        await core.settings.apply(values, {(POLICY_DOC, POLICY_NAME): dumps(doc)})
+        await core.settings.apply(values, {(POLICY_DOC, POLICY_NAME): dumps(doc)},
+                                  how=POLICY_WRITE)
     return http.respond(settings_echo(core.settings, doc))
 
 
@@ -123,7 +124,8 @@ async def delete_policy(request: web.Request) -> web.Response:
     _policy_name(request)
     http.require_admin(request, "change the token policy")
     reset = {name: None for name in SETTINGS}
-    await http.core(request).settings.apply(reset, {(POLICY_DOC, POLICY_NAME): None})
+    await http.core(request).settings.apply(reset, {(POLICY_DOC, POLICY_NAME): None},
+                                            how=POLICY_WRITE)
     return http.no_content()
 
 

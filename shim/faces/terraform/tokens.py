@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
 from shim.audit import audited
 from shim import policy
-from shim.errors import ApiError, not_found
+from shim.errors import ApiError, invalid_field, not_found
 from shim.faces import http
 from shim.faces.terraform.echo import dumps, echo, loads
 from shim.store.base import Token, TokenQuery
@@ -42,6 +42,7 @@ async def create_token(request: web.Request) -> web.Response:
         actor, now, description=doc.get("description", ""), ttl=doc.get("ttl", 0),
         cluster_id=doc.get("clusterId"), user_id=doc.get("userId"),
         kind=doc.get("kind", "api"), enabled=doc.get("enabled", True), tf_doc=dumps(doc),
+        check_ttl=_renewal_converges(doc),
     )
     token = new.token
     if doc.get("renew") is True:
@@ -65,6 +66,18 @@ async def get_token(request: web.Request) -> web.Response:
     raise not_found(f"token {token.id} is due for renewal ({reason})")
 
 
+def _renewal_converges(doc: dict[str, Any]) -> Callable[[int], None]:
+    """A check of the effective ttl: a renewal window as long as it is refused (422)."""
+
+    def check(effective_ttl: int) -> None:
+        renew_before = doc.get("renewBefore", 0)
+        problem = policy.renew_before_problem(effective_ttl, renew_before)
+        if doc.get("renew") is True and problem:
+            raise invalid_field("renewBefore", renew_before, problem)
+
+    return check
+
+
 def renewal_reason(token: Token, now: int) -> str | None:
     doc = loads(token.tf_doc) or {}
     if doc.get("renew") is not True:
@@ -80,7 +93,7 @@ async def update_token(request: web.Request) -> web.Response:
     try:
         token = await http.core(request).tokens.update(
             actor, request.match_info["id"], doc, now, tf_doc=dumps(doc),
-            expected_version=http.if_match(request),
+            expected_version=http.if_match(request), check_ttl=_renewal_converges(doc),
         )
     except ApiError as err:
         raise _with_force_new_hint(err) from None

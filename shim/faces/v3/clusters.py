@@ -46,8 +46,12 @@ async def cluster_action(request: web.Request) -> web.Response:
         raise ApiError(404, "ActionNotAvailable", f"action {action} not available on clusters")
     user = await _kubeconfig_user(request, http.principal(request), cluster_id)
     ca = tls.ca_pem(request.app[CONFIG])
-    config = kubeconfig.render(render.base_url(request), cluster_id, user, ca)
-    return http.respond({"type": "generateKubeconfigOutput", "config": config})
+    base_url = render.base_url(request)
+    config = kubeconfig.render(base_url, cluster_id, user, ca)
+    headers = None
+    if kubeconfig.plain_http(base_url):  # RFC 7234 warn-code 299: a persistent warning
+        headers = {"Warning": f'299 - "{kubeconfig.PLAIN_HTTP_WARNING}"'}
+    return http.respond({"type": "generateKubeconfigOutput", "config": config}, headers=headers)
 
 
 async def _kubeconfig_user(request: web.Request, actor: Principal, cluster_id: str) -> dict:

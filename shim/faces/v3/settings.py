@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shim.audit import audited
+from shim.core.settings import V3_SETTING_WRITE
 from shim.faces import http
 from shim.faces.v3 import render
 from shim.settings_catalog import SETTINGS
@@ -43,7 +44,8 @@ async def update_setting(request: web.Request) -> web.Response:
     http.require_admin(request, "change settings")
     body = await http.read_json(request, "v3/setting-update")
     settings = http.core(request).settings
-    await settings.apply({name: body["value"] or None}, expected=http.expected(request, name))
+    await settings.apply({name: body["value"] or None}, expected=http.expected(request, name),
+                         how=V3_SETTING_WRITE)
     return http.respond(setting_json(request, name), headers=http.etag(settings.version(name)))
 
 
@@ -51,6 +53,7 @@ async def update_setting(request: web.Request) -> web.Response:
 async def delete_setting(request: web.Request) -> web.Response:
     name = http.setting_name(request)
     http.require_admin(request, "change settings")
-    await http.core(request).settings.apply({name: None}, expected=http.expected(request, name))
+    await http.core(request).settings.apply({name: None}, expected=http.expected(request, name),
+                                            how=V3_SETTING_WRITE)
     return http.no_content()
 
