@@ -260,9 +260,15 @@ async def test_labels_and_annotations_are_kept_and_system_labels_cannot_be_forge
 
 
 async def test_unknown_fields_are_a_strict_decoding_error(api):
-    reply = await api.post(TOKENS, manifest(foo=1))
+    reply = await api.post(f"{TOKENS}?fieldValidation=Strict", manifest(foo=1))
     assert reply.status == 400 and "strict decoding error" in reply.body["message"]
     assert "foo" in reply.body["message"]
+
+
+async def test_without_strict_validation_unknown_fields_are_dropped(api):
+    reply = await api.post(f"{TOKENS}?fieldValidation=Ignore", manifest(foo=1, description="d"))
+    assert reply.status == 201 and "foo" not in reply.body["spec"]
+    assert (await api.post(TOKENS, manifest(description=5))).status == 400
 
 
 async def test_list_as_table_has_rancher_columns(api, clock):

@@ -213,13 +213,27 @@ def validated(request: web.Request, resource: Resource, obj: Object) -> Object:
             f"{resource.group_version}, {resource.kind}")
     if resource.schema is None:
         return obj
+    schemas = request.app[SCHEMAS]
+    if request.query.get("fieldValidation", "Warn") != "Strict":  # Ignore, Warn or unset
+        obj = _known_fields(schemas.documents[resource.schema], obj)
     try:
-        request.app[SCHEMAS].validate(resource.schema, obj)
+        schemas.validate(resource.schema, obj)
     except ApiError as err:
         raise errors.bad_request(
             f'{resource.kind} in version "{resource.version}" cannot be handled as a '
             f"{resource.kind}: strict decoding error: {err.message}") from None
     return obj
+
+
+def _known_fields(schema: dict, value: Any) -> Any:
+    """`value` without the fields a closed schema does not name (fieldValidation other than
+    Strict drops unknown fields, as a Kubernetes API server does)."""
+    if not isinstance(value, dict) or not isinstance(schema, dict):
+        return value
+    known = schema.get("properties", {})
+    closed = schema.get("additionalProperties") is False
+    return {k: _known_fields(known.get(k, {}), v) for k, v in value.items()
+            if k in known or not closed}
 
 
 def wants_table(request: web.Request) -> bool:
