@@ -124,3 +124,14 @@ async def test_openapi_v3_declares_field_validation_on_patch(api):
     management = root["paths"]["apis/management.cattle.io/v3"]["serverRelativeURL"]
     schemas = (await api.get(K8S + management)).body["components"]["schemas"]
     assert {"io.cattle.management.v3.Setting", "io.cattle.management.v3.Feature"} <= set(schemas)
+
+
+async def test_settings_and_their_annotations_on_postgresql(make_api, config, pg_server):
+    api = await make_api(config, db=pg_server.create_database())
+    body = {"metadata": {"annotations": {"last": "x"}}, "value": "60"}
+    first = (await patch(api, f"{SETTINGS}/{MAX}", body)).body
+    assert first["value"] == "60" and first["metadata"]["annotations"] == {"last": "x"}
+    again = (await patch(api, f"{SETTINGS}/{MAX}", body)).body
+    assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    listed = {s["metadata"]["name"]: s for s in (await api.get(SETTINGS)).body["items"]}
+    assert listed[MAX]["metadata"]["annotations"] == {"last": "x"}

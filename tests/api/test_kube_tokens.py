@@ -336,3 +336,15 @@ async def test_ext_tokens_are_counted_by_kind_in_metrics(api):
     await create(api)
     text = (await api.get("/metrics")).body
     assert 'token_shim_tokens{expired="false",kind="ext"} 1.0' in text
+
+
+async def test_the_same_rules_hold_on_postgresql(make_api, config, pg_server):
+    api = await make_api(config, db=pg_server.create_database())
+    body = await create(api, "pg-token", ttl=60_000)
+    assert (await api.as_(body["status"]["bearerToken"]).get("/v3")).status == 200
+    assert (await api.get("/v3/tokens")).body["data"][0]["id"] != "pg-token"
+    assert (await patch(api, "pg-token", {"spec": {"ttl": 120_000}})).status == 400
+    listed = await api.get(f"{TOKENS}?labelSelector=cattle.io/user-id%3D{api.admin_id}")
+    assert [t["metadata"]["name"] for t in listed.body["items"]] == ["pg-token"]
+    assert (await api.delete(f"{TOKENS}/pg-token")).status == 200
+    assert (await api.get(f"{TOKENS}/pg-token")).status == 404
