@@ -9,6 +9,7 @@ import re
 from typing import Any, Iterator
 
 from shim.core.tokens import KINDS
+from shim.faces import kube
 from shim.settings_catalog import SETTINGS
 
 TF = "/terraform/v1"
@@ -200,8 +201,6 @@ def _v3_clusters(r: str) -> list[tuple[str, str, dict]]:
 
 def _kube() -> list[tuple[str, str, dict]]:
     """Derived from the kube face's own table (shim/faces/kube)."""
-    from shim.faces import kube
-
     r, obj = "responses/kube/", "responses/kube/object"
     special = {"kubeVersion": r + "version", "createSelfSubjectReview": r + "self-subject-review"}
     found = []

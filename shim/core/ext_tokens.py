@@ -244,7 +244,8 @@ class ExtTokenService:
     async def delete_collection(self, actor: Principal, tokens: list[Token], *,
                                 dry_run: bool = False) -> list[Token]:
         if not actor.is_admin:
-            raise forbidden(f'{RESOURCE} is forbidden: User "{actor.user.username}" cannot deletecollection resource '
+            raise forbidden(f'{RESOURCE} is forbidden: User "{actor.user.username}" cannot '
+                            'deletecollection resource '
                             '"tokens" in API group "ext.cattle.io" at the cluster scope')
         if dry_run:
             return tokens

@@ -23,7 +23,8 @@ spec:
 
 @pytest.fixture(scope="module")
 def kubectl(tmp_path_factory) -> Kubectl:
-    binary = require_tool("kubectl", "install kubectl >= 1.28 (https://kubernetes.io/docs/tasks/tools/)")
+    binary = require_tool("kubectl",
+                          "install kubectl >= 1.28 (https://kubernetes.io/docs/tasks/tools/)")
     return Kubectl(binary, tmp_path_factory.mktemp("home"))
 
 

@@ -49,7 +49,7 @@ def token_object(token: Token, actor: Principal, now: int, owner: User | None = 
         status |= {"value": value, "bearerToken": bearer}
     status |= {
         "current": token.id == actor.token.id,
-        "expired": ttl >= 0 and now > token.created + ttl,
+        "expired": policy.is_expired(token.created, token.ttl, now),  # as authentication
         "expiresAt": policy.rfc3339(token.created + ttl) if ttl >= 0 else "",
         "lastUpdateTime": policy.rfc3339(meta.updated),
     }
