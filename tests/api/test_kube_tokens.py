@@ -348,3 +348,14 @@ async def test_the_same_rules_hold_on_postgresql(make_api, config, pg_server):
     assert [t["metadata"]["name"] for t in listed.body["items"]] == ["pg-token"]
     assert (await api.delete(f"{TOKENS}/pg-token")).status == 200
     assert (await api.get(f"{TOKENS}/pg-token")).status == 404
+
+
+async def test_dry_run_in_delete_options_deletes_nothing(api):
+    """kubectl delete --dry-run=server puts dryRun in the DeleteOptions body, not the query."""
+    name = (await create(api))["metadata"]["name"]
+    options = {"kind": "DeleteOptions", "apiVersion": "v1", "dryRun": ["All"]}
+    reply = await api.request("DELETE", f"{TOKENS}/{name}", json=options)
+    assert reply.status == 200 and reply.body["metadata"]["name"] == name
+    assert (await api.get(f"{TOKENS}/{name}")).status == 200
+    assert (await api.request("DELETE", TOKENS, json=options)).status == 200
+    assert (await api.get(f"{TOKENS}/{name}")).status == 200

@@ -80,6 +80,8 @@ def test_kubectl_creates_a_token_whose_bearer_works_everywhere(server, kubectl, 
     assert server.call("GET", "/terraform/v1/settings", bearer=bearer)[0] == 401
     assert kubectl(as_token, "auth", "whoami").returncode != 0
 
+    assert "(server dry run)" in ok(kubectl(admin, "delete", TOKEN, name, "--dry-run=server"))
+    assert ok(kubectl(admin, "get", TOKEN, name, "-o", "name")).strip() == f"token.ext.cattle.io/{name}"
     assert f'"{name}" deleted' in ok(kubectl(admin, "delete", TOKEN, name))
     gone = kubectl(admin, "get", TOKEN, name)
     assert gone.returncode != 0 and "NotFound" in gone.stderr

@@ -22,6 +22,7 @@ from shim.faces.kube.resource import Object, Resource
 from shim.keys import CONFIG, JSON_BODY, SCHEMAS
 
 PREFIX = "/k8s/clusters/{cluster}"
+_DRY_RUN = web.RequestKey("kube_dry_run", bool)
 _TABLE = re.compile(r"as=Table\b")
 _NAME_COLUMN = {"name": "Name", "type": "string", "format": "name", "priority": 0,
                 "description": "Name must be unique within a namespace."}
@@ -130,14 +131,13 @@ async def _patch(resource: Resource, request: web.Request) -> web.Response:
 
 async def _delete(resource: Resource, request: web.Request) -> web.Response:
     known_cluster(request)
-    dry = dry_run(request)
-    await read_body(request, ("application/json",))  # DeleteOptions: nothing in it applies
+    dry = await delete_dry_run(request)
     return http.respond(await resource.adapter.delete(request, request.match_info["name"], dry))
 
 
 async def _delete_collection(resource: Resource, request: web.Request) -> web.Response:
     known_cluster(request)
-    dry = dry_run(request)
+    dry = await delete_dry_run(request)
     objs = select(await resource.adapter.list(request), request)
     deleted = await resource.adapter.delete_collection(request, objs, dry)
     return http.respond(as_list(resource, deleted))
@@ -157,7 +157,7 @@ def _audited(resource: Resource, verb: str, handler: Callable) -> Callable:
         body = response.get(JSON_BODY)
         name = (body.get("metadata") or {}).get("name") if isinstance(body, dict) else None
         audit(request, event, name or target, "success", face="kube",
-              dryRun=dry_run(request) or None)
+              dryRun=request.get(_DRY_RUN) or None)
         return response
 
     return run
@@ -170,7 +170,18 @@ def dry_run(request: web.Request) -> bool:
     unknown = [v for v in values if v != "All"]
     if unknown:
         raise errors.bad_request(f'unsupported dry run option "{unknown[0]}": only All')
+    request[_DRY_RUN] = bool(values)
     return bool(values)
+
+
+async def delete_dry_run(request: web.Request) -> bool:
+    """dryRun from the query or the DeleteOptions body (where kubectl puts it)."""
+    options = await read_body(request, ("application/json",))
+    given = options.get("dryRun") or []
+    if not isinstance(given, list) or any(v != "All" for v in given):
+        raise errors.bad_request(f"unsupported dry run option {given!r}: only [\"All\"]")
+    request[_DRY_RUN] = dry_run(request) or bool(given)
+    return request[_DRY_RUN]
 
 
 async def read_body(request: web.Request, types: tuple[str, ...],
