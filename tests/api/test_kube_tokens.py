@@ -359,3 +359,10 @@ async def test_dry_run_in_delete_options_deletes_nothing(api):
     assert (await api.get(f"{TOKENS}/{name}")).status == 200
     assert (await api.request("DELETE", TOKENS, json=options)).status == 200
     assert (await api.get(f"{TOKENS}/{name}")).status == 200
+
+
+async def test_labels_must_be_strings(api):
+    body = manifest("typed")
+    body["metadata"]["labels"] = {"n": 5}
+    reply = await api.post(TOKENS, body)
+    assert reply.status == 400 and "metadata.labels.n" in reply.body["message"]
