@@ -271,6 +271,10 @@ async def test_unknown_fields_are_a_strict_decoding_error(api):
 async def test_without_strict_validation_unknown_fields_are_dropped(api):
     reply = await api.post(f"{TOKENS}?fieldValidation=Ignore", manifest(foo=1, description="d"))
     assert reply.status == 201 and "foo" not in reply.body["spec"]
+    assert "Warning" not in reply.headers
+    warned = await api.post(f"{TOKENS}?fieldValidation=Warn", manifest(bar=1))
+    assert warned.status == 201
+    assert warned.headers["Warning"] == '299 - "unknown field \\"spec.bar\\""'
     assert (await api.post(TOKENS, manifest(description=5))).status == 400
 
 

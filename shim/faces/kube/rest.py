@@ -23,6 +23,7 @@ from shim.keys import CONFIG, JSON_BODY, SCHEMAS
 
 PREFIX = "/k8s/clusters/{cluster}"
 _DRY_RUN = web.RequestKey("kube_dry_run", bool)
+_WARNINGS = web.RequestKey("kube_warnings", list)
 _TABLE = re.compile(r"as=Table\b")
 _NAME_COLUMN = {"name": "Name", "type": "string", "format": "name", "priority": 0,
                 "description": "Name must be unique within a namespace."}
@@ -58,7 +59,7 @@ def routes(resource: Resource) -> list[tuple[str, str, str, Callable]]:
         if verb == "create" and resource.create_handler is not None:
             found.append((verb, method, path, resource.create_handler))
             continue
-        bound = functools.partial(handler, resource)
+        bound = _warning(functools.partial(handler, resource))
         if resource.audit and verb not in ("get", "list"):
             bound = _audited(resource, verb, bound)
         found.append((verb, method, path, bound))
@@ -143,6 +144,19 @@ async def _delete_collection(resource: Resource, request: web.Request) -> web.Re
     return http.respond(as_list(resource, deleted))
 
 
+def _warning(handler: Callable) -> Callable:
+    """Warning headers (kubectl prints them) for what a write dropped or ignored."""
+
+    async def run(request: web.Request) -> web.StreamResponse:
+        response = await handler(request)
+        for warning in request.get(_WARNINGS) or ():
+            quoted = warning.replace("\\", "\\\\").replace('"', '\\"')
+            response.headers.add("Warning", f'299 - "{quoted}"')
+        return response
+
+    return run
+
+
 def _audited(resource: Resource, verb: str, handler: Callable) -> Callable:
     event = f"{resource.audit}.{verb}"
 
@@ -225,8 +239,12 @@ def validated(request: web.Request, resource: Resource, obj: Object) -> Object:
     if resource.schema is None:
         return obj
     schemas = request.app[SCHEMAS]
-    if request.query.get("fieldValidation", "Warn") != "Strict":  # Ignore, Warn or unset
-        obj = _known_fields(schemas.documents[resource.schema], obj)
+    mode = request.query.get("fieldValidation", "Warn")
+    if mode != "Strict":  # Ignore, Warn or unset
+        dropped: list[str] = []
+        obj = _known_fields(schemas.documents[resource.schema], obj, "", dropped)
+        if mode != "Ignore":
+            request[_WARNINGS] = [f'unknown field "{path}"' for path in dropped]
     try:
         schemas.validate(resource.schema, obj)
     except ApiError as err:
@@ -236,15 +254,20 @@ def validated(request: web.Request, resource: Resource, obj: Object) -> Object:
     return obj
 
 
-def _known_fields(schema: dict, value: Any) -> Any:
-    """`value` without the fields a closed schema does not name (fieldValidation other than
-    Strict drops unknown fields, as a Kubernetes API server does)."""
+def _known_fields(schema: dict, value: Any, path: str, dropped: list[str]) -> Any:
+    """`value` without the fields a closed schema does not name, their paths added to
+    `dropped` (fieldValidation other than Strict drops them, as an API server does)."""
     if not isinstance(value, dict) or not isinstance(schema, dict):
         return value
     known = schema.get("properties", {})
     closed = schema.get("additionalProperties") is False
-    return {k: _known_fields(known.get(k, {}), v) for k, v in value.items()
-            if k in known or not closed}
+    kept = {}
+    for key, item in value.items():
+        if key in known or not closed:
+            kept[key] = _known_fields(known.get(key, {}), item, f"{path}{key}.", dropped)
+        else:
+            dropped.append(f"{path}{key}")
+    return kept
 
 
 def wants_table(request: web.Request) -> bool:
