@@ -14,6 +14,7 @@ from shim import audit, crypto
 from shim.caches import keep_fresh
 from shim.config import Config
 from shim.core.auth import Authenticator
+from shim.core.ext_tokens import ExtTokenService
 from shim.core.features import FeatureService
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
@@ -51,6 +52,7 @@ def create_app(
         store=store, settings=settings, features=features, users=UserService(store),
         tokens=TokenService(store, settings, features, config.clusters),
         auth=Authenticator(store, settings),
+        ext_tokens=ExtTokenService(store, settings, config.clusters),
     )
     app[METRICS] = metrics
     app[THROTTLE] = LoginThrottle(config)

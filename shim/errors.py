@@ -14,6 +14,7 @@ class ApiError(Exception):
     details: list[dict[str, Any]] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     reason: str = field(default="", compare=False)  # why, for metrics and logs; never rendered
+    subject: dict[str, str] = field(default_factory=dict, compare=False)  # kube Status details
 
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
@@ -55,16 +56,7 @@ def server_error() -> ApiError:
 def render(face: str, err: ApiError) -> dict[str, Any]:
     """The body of an error response on `face` ("v3", "terraform" or "kube")."""
     if face == "kube":
-        return {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            # The API server says just "Unauthorized"; kubectl shows it to the user.
-            "message": "Unauthorized" if err.status == 401 else err.message,
-            "reason": err.code,
-            "code": err.status,
-        }
+        return _kube_status(err)
     if face == "terraform":
         body: dict[str, Any] = {"status": err.status, "code": err.code, "message": err.message}
         if err.details:
@@ -84,3 +76,43 @@ def render(face: str, err: ApiError) -> dict[str, Any]:
         body["details"] = err.details
         body["fieldName"] = err.details[0].get("field", "")
     return body
+
+
+# Kubernetes StatusReasons by HTTP status, for errors raised by code shared with other faces.
+_KUBE_REASONS = {
+    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+    405: "MethodNotAllowed", 406: "NotAcceptable", 409: "Conflict", 410: "Expired",
+    412: "Conflict", 413: "RequestEntityTooLarge", 415: "UnsupportedMediaType", 422: "Invalid",
+    429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+}
+_KUBE_OWN = {"AlreadyExists", "Conflict", "Invalid", "NotFound", "BadRequest", "Forbidden",
+             "MethodNotAllowed", "UnsupportedMediaType", "NotAcceptable", "Unauthorized"}
+
+
+def _kube_status(err: ApiError) -> dict[str, Any]:
+    """A Kubernetes `Status`; an Invalid one lists its causes, which kubectl prints."""
+    reason = err.code if err.code in _KUBE_OWN else _KUBE_REASONS.get(err.status, "InternalError")
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        # The API server says just "Unauthorized"; kubectl shows it to the user.
+        "message": "Unauthorized" if err.status == 401 else err.message,
+        "reason": reason,
+        "code": err.status,
+    }
+    details = dict(err.subject)
+    if err.details and reason == "Invalid":
+        details["causes"] = [
+            {"reason": "FieldValueInvalid", "field": d.get("field", ""),
+             "message": f"Invalid value: {_show(d.get('value'))}: {d.get('rule', '')}"}
+            for d in err.details
+        ]
+    if details:
+        body["details"] = details
+    return body
+
+
+def _show(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from shim.config import Config
 from shim.core.auth import Authenticator
+from shim.core.ext_tokens import ExtTokenService
 from shim.core.features import FeatureService
 from shim.core.principal import Principal
 from shim.core.settings import SettingsService
@@ -26,6 +27,7 @@ class Core:
     users: UserService
     tokens: TokenService
     auth: Authenticator
+    ext_tokens: ExtTokenService
 
 
 CONFIG = web.AppKey("config", Config)

@@ -9,6 +9,7 @@ import re
 from typing import Any, Iterator
 
 from shim.core.tokens import KINDS
+from shim.faces import kube
 from shim.settings_catalog import SETTINGS
 
 TF = "/terraform/v1"
@@ -199,21 +200,16 @@ def _v3_clusters(r: str) -> list[tuple[str, str, dict]]:
 
 
 def _kube() -> list[tuple[str, str, dict]]:
+    """Derived from the kube face's own table (shim/faces/kube)."""
     r, obj = "responses/kube/", "responses/kube/object"
-
-    def get(path: str, op_id: str, summary: str, schema: str = obj) -> tuple[str, str, dict]:
-        return KUBE + path, "get", op("kube", op_id, summary, {200: schema}, errors=(404,))
-
-    review = op("kube", "createSelfSubjectReview", "kubectl auth whoami",
-                {201: r + "self-subject-review"}, body="kube/self-subject-review", errors=(404,))
-    return [
-        get("/version", "kubeVersion", "Kubernetes version", r + "version"),
-        get("/api", "kubeCoreVersions", "Core API versions (none served)"),
-        get("/apis", "kubeGroups", "API groups"),
-        get("/apis/authentication.k8s.io", "kubeAuthnGroup", "The authentication group"),
-        get("/apis/authentication.k8s.io/v1", "kubeAuthnResources", "Its resources"),
-        (KUBE + "/apis/authentication.k8s.io/v1/selfsubjectreviews", "post", review),
-    ]
+    special = {"kubeVersion": r + "version", "createSelfSubjectReview": r + "self-subject-review"}
+    found = []
+    for method, path, op_id, summary, body, ok in kube.operations():
+        errors = (400, 403, 404, 409, 415, 422) if method in ("POST", "PUT", "PATCH", "DELETE") \
+            else (404,)
+        found.append((path, method.lower(), op(
+            "kube", op_id, summary, {ok: special.get(op_id, obj)}, body=body, errors=errors)))
+    return found
 
 
 def _terraform() -> list[tuple[str, str, dict]]:

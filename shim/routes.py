@@ -49,14 +49,8 @@ def add_routes(app: web.Application) -> None:
         web.get("/v3/clusters", clusters.list_clusters),
         web.get("/v3/clusters/{id}", clusters.get_cluster),
         web.post("/v3/clusters/{id}", clusters.cluster_action),
-        web.get(f"{kube.PREFIX}/version", kube.version),
-        web.get(f"{kube.PREFIX}/api", kube.core_versions),
-        web.get(f"{kube.PREFIX}/apis", kube.groups),
-        web.get(f"{kube.PREFIX}/apis/authentication.k8s.io", kube.authn_group),
-        web.get(f"{kube.PREFIX}/apis/authentication.k8s.io/v1", kube.authn_resources),
-        web.post(f"{kube.PREFIX}/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                 kube.create_self_subject_review),
     ])
+    kube.add_routes(app)
     add_terraform_routes(app)
     if app[CONFIG].metrics != "off":
         app.router.add_get("/metrics", metrics.scrape)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shim import crypto, policy
+from shim.core.ext_tokens import BEARER_PREFIX, EXT
 from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.errors import unauthorized
@@ -18,12 +19,16 @@ class Authenticator:
     async def authenticate(self, credential: str | None, path: str, now: int) -> Principal:
         """The principal for a valid credential, else the one 401 Rancher gives for all."""
         token_id, _, secret = (credential or "").partition(":")
+        ext = token_id.startswith(BEARER_PREFIX)  # `ext/<name>:<value>`: an ext token's bearer
+        token_id = token_id.removeprefix(BEARER_PREFIX)
         if not token_id or not secret or not credential.isascii():  # ids and secrets are ASCII
             raise unauthorized("no credential" if credential is None else "malformed credential")
         found = await self.store.get_token_and_user(token_id)
         if found is None:
             raise unauthorized("unknown token")
         token, user = found
+        if (token.kind == EXT) != ext:  # as in Rancher, each bearer form finds only its kind
+            raise unauthorized("unknown token")
         refused = _refusal(crypto.verify_secret(token.secret, secret), token, user)
         refused = refused or self.death(token, now)
         if not refused and not policy.cluster_allows(token.cluster_id, path):

@@ -134,6 +134,15 @@ class SettingsService:
         finally:
             await self.refresh()
 
+    def preview(self, changes: Mapping[str, Any]) -> dict[str, str | None]:
+        """The stored values `apply(changes)` would write, checked as it checks them, for a
+        dry run (the cross rules on the cached values)."""
+        for name in changes:
+            self.ensure_writable(name)
+        values = {n: (None if v is None else self.canonical(n, v)) for n, v in changes.items()}
+        self.check_cross_rules(values)
+        return values
+
     def ensure_writable(self, name: str) -> None:
         if name in self.pins:
             raise ApiError(

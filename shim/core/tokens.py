@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 from shim import crypto, policy
+from shim.core.ext_tokens import EXT
 from shim.core.features import FeatureService
 from shim.core.principal import Principal
 from shim.core.settings import SettingsService
@@ -124,13 +125,17 @@ class TokenService:
 
     async def get(self, actor: Principal, token_id: str) -> Token:
         token = await self.store.get_token(token_id)
-        if token is None or not actor.may_see(token.user_id):
+        if token is None or token.kind == EXT or not actor.may_see(token.user_id):
             raise not_found(f"{token_id} not found")
         return token
 
     async def list(self, actor: Principal, query: TokenQuery) -> list[Token]:
         if not actor.is_admin:
             query = replace(query, user_id=actor.user.id)
+        if query.kind == EXT:  # ext tokens belong to the kube face, as in Rancher
+            return []
+        if query.kind is None:
+            query = replace(query, not_kind=EXT)
         return await self.store.list_tokens(query)
 
     async def update(
@@ -143,7 +148,7 @@ class TokenService:
         `check_ttl` sees the resulting effective ttl and may refuse the change."""
 
         def change(token: Token) -> Token:
-            if not actor.may_see(token.user_id):
+            if token.kind == EXT or not actor.may_see(token.user_id):
                 raise not_found(f"{token_id} not found")
             if expected_version is not None and token.version != expected_version:
                 raise _changed(token_id)

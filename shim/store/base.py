@@ -58,6 +58,7 @@ class TokenQuery:
     description: str | None = None
     ttl: int | None = None
     kind: str | None = None
+    not_kind: str | None = None
     enabled: bool | None = None
     expired: bool | None = None
     cluster_id: str | None = None

@@ -146,6 +146,8 @@ def list_tokens(q: TokenQuery) -> tuple[str, list]:
         add("ttl = ?", q.ttl)
     if q.kind is not None:
         add("kind = ?", q.kind)
+    if q.not_kind is not None:
+        add("kind <> ?", q.not_kind)
     if q.enabled is not None:
         add("enabled = ?", q.enabled)
     if q.cluster_id is not None:

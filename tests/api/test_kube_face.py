@@ -65,14 +65,23 @@ async def test_version_looks_like_a_kubernetes_server(api):
     assert {"minor", "platform", "goVersion", "compiler", "buildDate"} <= set(body)
 
 
-async def test_discovery_announces_only_selfsubjectreviews(api):
+async def test_discovery_announces_the_table_of_resources(api):
     assert (await api.get(f"{K8S}/api")).body["versions"] == []
     group_list = (await api.get(f"{K8S}/apis")).body
     assert group_list["kind"] == "APIGroupList"
-    assert [g["name"] for g in group_list["groups"]] == ["authentication.k8s.io"]
+    assert [g["name"] for g in group_list["groups"]] == [
+        "ext.cattle.io", "management.cattle.io", "authentication.k8s.io"]
     group = (await api.get(f"{K8S}/apis/authentication.k8s.io")).body
     assert group["preferredVersion"]["groupVersion"] == "authentication.k8s.io/v1"
     resources = (await api.get(f"{K8S}/apis/authentication.k8s.io/v1")).body
     assert resources["kind"] == "APIResourceList"
     assert [(r["name"], r["verbs"]) for r in resources["resources"]] == [
         ("selfsubjectreviews", ["create"])]
+    tokens = (await api.get(f"{K8S}/apis/ext.cattle.io/v1")).body["resources"]
+    assert tokens == [{
+        "name": "tokens", "singularName": "token", "namespaced": False, "group": "ext.cattle.io",
+        "version": "v1", "kind": "Token",
+        "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update"]}]
+    management = (await api.get(f"{K8S}/apis/management.cattle.io/v3")).body["resources"]
+    assert [(r["name"], r["kind"]) for r in management] == [
+        ("settings", "Setting"), ("features", "Feature")]
