@@ -96,6 +96,10 @@ def _on_purge(app: web.Application) -> Callable[[int], None]:
 
 async def _bootstrap(core: Core, config: Config, now: int) -> None:
     password = config.bootstrap_password or crypto.random_chars(20)
-    if await core.users.bootstrap(password, now) and not config.bootstrap_password:
+    created = await core.users.bootstrap(password, now)
+    if created and not config.bootstrap_password:
         print(f"token-shim: created user 'admin' with password {password} (shown once)",
               file=sys.stderr, flush=True)
+    elif not created and config.bootstrap_password:
+        print("token-shim: --bootstrap-password ignored: this store already has users"
+              " (it only creates 'admin' in an empty store)", file=sys.stderr, flush=True)

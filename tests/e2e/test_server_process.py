@@ -75,3 +75,12 @@ def test_bad_config_is_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, "-m", "shim", "serve", "--config", str(config)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "unknown config file keys: prot" in result.stderr
+
+
+def test_a_bootstrap_password_given_to_an_existing_store_is_reported_as_ignored(tmp_path):
+    first = LiveServer(tmp_path).start()
+    first.stop()
+    assert "ignored" not in first.log()
+    again = LiveServer(tmp_path, db=first.db).start()
+    again.stop()
+    assert "token-shim: --bootstrap-password ignored: this store already has users" in again.log()
