@@ -2,6 +2,7 @@
 # Installs everything the test suite drives, on a fresh machine (Debian 12 or
 # newer, as root for the Debian packages):
 #   python      the venv .venv with token-shim and its test extras
+#   curl_jq     curl and jq, which the walk-throughs in the docs use (Debian packages)
 #   postgresql  the server binaries (Debian package postgresql)
 #   go          Go >= $GO_MIN: the machine's, else Debian's golang-go used only to
 #               fetch a newer toolchain (golang.org/toolchain) from the Go module proxy
@@ -27,9 +28,9 @@ ENV_FILE=${1:?usage: scripts/install-test-tools.sh ENV_FILE}
 CACHE=${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}
 BIN=$CACHE/bin
 GOROOT_DIR=$CACHE/go
-STEPS=${TOKEN_SHIM_TOOLS:-python postgresql go kubectl terraform restapi}
-GO_MIN=${GO_MIN:-1.24}
-GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.24.13}
+STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi}
+GO_MIN=${GO_MIN:-1.25}  # k8s.io/kubectl v0.34.13 needs 1.25; OpenTofu 1.9 1.22; restapi 1.18
+GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.25.14}
 KUBECTL_VERSION=${KUBECTL_VERSION:-v1.34.13}
 KUBECTL_MIN_MINOR=${KUBECTL_MIN_MINOR:-28}
 TOFU_VERSION=${TOFU_VERSION:-v1.9.0}
@@ -50,6 +51,12 @@ step_python() {
   .venv/bin/pip install -q --disable-pip-version-check -e '.[test]' >&2
 }
 hint_python="needs python3 >= 3.11 with venv (Debian: apt-get install python3-venv) and PyPI"
+
+step_curl_jq() {
+  command -v curl >/dev/null && command -v jq >/dev/null || apt_install curl jq
+  command -v curl >/dev/null && command -v jq >/dev/null
+}
+hint_curl_jq="install curl and jq on PATH (Debian: apt-get install curl jq)"
 
 step_postgresql() {
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
@@ -136,7 +143,7 @@ fetch_toolchain() { # the Go distribution from the module proxy, checked against
 kubectl_minor() { # the minor version of the kubectl on PATH; fails when there is none
   command -v kubectl >/dev/null || return 1
   kubectl version --client -o json 2>/dev/null |
-    python3 -c 'import json, re, sys; print(int(re.match(r"\d+", json.load(sys.stdin)["clientVersion"]["minor"]).group()))'
+    python3 -c 'import json, re, sys; print(re.match(r"v1\.(\d+)", json.load(sys.stdin)["clientVersion"]["gitVersion"])[1])'
 }
 
 build_kubectl() { # build_kubectl DEST: kubectl's main over k8s.io/kubectl, from the module proxy
@@ -164,8 +171,11 @@ func main() {
 	}
 }
 EOF
-  local version_flags="-X k8s.io/component-base/version.gitVersion=$KUBECTL_VERSION"
-  version_flags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBECTL_VERSION"
+  local version_flags="" minor=${KUBECTL_VERSION#v1.} pkg
+  minor=${minor%%.*}
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    version_flags+=" -X $pkg.gitVersion=$KUBECTL_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  done
   (cd "$work" && export GOTOOLCHAIN=local &&
     go get "k8s.io/kubectl@$modver" "k8s.io/component-base@$modver" "k8s.io/client-go@$modver" &&
     go mod tidy &&
