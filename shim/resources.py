@@ -8,6 +8,7 @@ as the package `shim._schemas`, see setup.py), the SQL migrations
 
 from __future__ import annotations
 
+import json
 import posixpath
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -51,16 +52,20 @@ def missing() -> list[str]:
 
 
 def _missing_schemas() -> list[str]:
-    from shim.schemas import Schemas
-
     try:
-        schemas = Schemas(schema_root())
+        root = schema_root()
     except ModuleNotFoundError:
         return [f"the JSON Schemas (package {SCHEMAS_PACKAGE})"]
-    wanted = required_schemas() | _referenced_between(schemas.documents)
-    absent = sorted(wanted - set(schemas.documents))
+    documents, unreadable = {}, []
+    for name, file in schema_files(root):
+        try:
+            documents[name] = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            unreadable.append(name)
+    wanted = required_schemas() | _referenced_between(documents)
+    absent = sorted((wanted - set(documents)) | set(unreadable))
     if absent:
-        return [f"JSON Schema(s) {', '.join(f'{n}.json' for n in absent)} in {schema_root()}"]
+        return [f"JSON Schema(s) {', '.join(f'{n}.json' for n in absent)} in {root}"]
     return []
 
 
