@@ -9,7 +9,10 @@ is started in the background and the next server block stops it first, as
 Ctrl-C would). Nothing is changed in them but two port numbers: 8080 and 8443
 become free ports (and TOKEN_SHIM_PORT is set for servers started without
 --port), so that a server already listening there cannot interfere.
-`terraform apply` gets `yes` on its standard input, as the docs say to answer.
+`terraform apply` gets `yes` on its standard input, as the docs say to answer,
+and the kubectl exec plugin the Quick start's password in TOKEN_SHIM_PASSWORD
+(there is no terminal to type it on); the plugin's token cache goes to the
+temporary folder (XDG_CONFIG_HOME), not the caller's home.
 
 Usage: scripts/walkthrough.py [--source DIR] [--keep]
   --source  the repository to clone (default: the one holding this script);
@@ -35,6 +38,7 @@ from pathlib import Path
 DOCS = ("README.md", "docs/kubectl.md", "examples/terraform/token-policy/README.md")
 BLOCK = re.compile(r"<!-- walkthrough(?P<server>: server)? -->\n```sh\n(?P<body>.*?)```", re.S)
 PORTS = ("8080", "8443")
+QUICK_START_PASSWORD = "change-me-now-1"  # typed at the exec plugin's prompt
 SERVER_READY_SECONDS = 600  # the Quick start's server block installs the package first
 
 
@@ -113,13 +117,15 @@ def script(source: Path, ports: dict[str, str], logs: Path) -> str:
     return "\n".join(parts) + "\n"
 
 
-def environment(ports: dict[str, str]) -> dict[str, str]:
+def environment(ports: dict[str, str], config_home: Path) -> dict[str, str]:
     """The caller's, without token-shim options that would change what the docs do."""
     keep = {"TOKEN_SHIM_CACHE"}
     env = {k: v for k, v in os.environ.items()
            if not (k.startswith("TOKEN_SHIM_") and k not in keep) and not k.startswith("TF_")
            and k not in ("VIRTUAL_ENV", "PYTHONPATH", "KUBECONFIG")}
-    return env | {"TOKEN_SHIM_PORT": ports["8080"], "WALKTHROUGH_READY_SECONDS": str(SERVER_READY_SECONDS)}
+    return env | {"TOKEN_SHIM_PORT": ports["8080"], "TOKEN_SHIM_PASSWORD": QUICK_START_PASSWORD,
+                  "XDG_CONFIG_HOME": str(config_home),
+                  "WALKTHROUGH_READY_SECONDS": str(SERVER_READY_SECONDS)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             answers.write("yes\n" * 100)  # `terraform apply` asks; the docs say to answer yes
             answers.seek(0)
             return subprocess.run(["bash", str(work / "walkthrough.sh")], cwd=clone, stdin=answers,
-                                  env=environment(ports)).returncode
+                                  env=environment(ports, work / "config")).returncode
     finally:
         if args.keep:
             print(f"walkthrough: kept {work}", file=sys.stderr)
