@@ -25,7 +25,8 @@ def test_quick_start_then_kubectl_then_a_terraform_example_work_as_written():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert "walkthrough: every block ran" in result.stderr
-    assert "Username          admin" in result.stdout  # kubectl auth whoami
+    # kubectl auth whoami: with a kubeconfig token, then through the exec plugin
+    assert result.stdout.count("Username          admin") == 2
     assert "No changes." in result.stdout  # terraform plan -detailed-exitcode after apply
 
 
