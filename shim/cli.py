@@ -162,6 +162,17 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _missing_resources() -> str:
+    """One line naming the data files the installed package lacks; "" when it is complete."""
+    from shim import resources
+
+    missing = resources.missing()
+    if not missing:
+        return ""
+    return (f"token-shim: cannot start: the installed package lacks {'; '.join(missing)};"
+            " reinstall token-shim from a complete wheel or source tree")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, commands = _parser()
     args, extra = parser.parse_known_args(argv)
@@ -169,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "token":
         return token(args)
+    if incomplete := _missing_resources():
+        print(incomplete, file=sys.stderr)
+        return 2
     try:
         config = load(args)
     except OSError as exc:

@@ -1,30 +1,29 @@
-"""JSON Schemas from `schemas/`, loaded once; validation with field-level details."""
+"""JSON Schemas from `schemas/` (installed as `shim._schemas`), loaded once; validation with
+field-level details."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any, Callable
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from shim import resources
 from shim.errors import ApiError
 from shim.schema_gate import compile_gate
-
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 
 class Schemas:
     """Every schema under a folder, keyed by its path without `.json` (`settings/x`)."""
 
-    def __init__(self, root: Path = SCHEMA_DIR) -> None:
+    def __init__(self, root: Traversable | None = None) -> None:
         self.documents: dict[str, dict[str, Any]] = {}
         self._validators: dict[str, Draft202012Validator] = {}
         self._gates: dict[str, Callable[[Any], bool] | None] = {}
-        for path in sorted(root.rglob("*.json")):
-            name = path.relative_to(root).with_suffix("").as_posix()
-            document = json.loads(path.read_text())
+        for name, file in resources.schema_files(root or resources.schema_root()):
+            document = json.loads(file.read_text(encoding="utf-8"))
             Draft202012Validator.check_schema(document)
             self.documents[name] = document
             self._validators[name] = Draft202012Validator(document)

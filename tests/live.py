@@ -42,8 +42,10 @@ class LiveServer:
     """Start with `start()`, stop with `stop()`; `url` is the base URL."""
 
     def __init__(self, workdir: Path, *args: str, env: dict[str, str] | None = None,
-                 db: str | None = None, scheme: str = "http", ca_file: Path | None = None) -> None:
+                 db: str | None = None, scheme: str = "http", ca_file: Path | None = None,
+                 command: list[str] | None = None) -> None:
         self.workdir = workdir
+        self.command = command or [sys.executable, "-m", "shim"]  # e.g. an installed token-shim
         self.port = free_port()
         self.db = db or f"sqlite:///{workdir}/shim.db"
         self.args = list(args)
@@ -55,7 +57,7 @@ class LiveServer:
         self.log_path = workdir / f"server-{self.port}.log"
 
     def start(self, timeout: float = 15.0) -> "LiveServer":
-        command = [sys.executable, "-m", "shim", "serve", "--port", str(self.port),
+        command = [*self.command, "serve", "--port", str(self.port),
                    "--db", self.db, "--bootstrap-password", ADMIN_PASSWORD, *self.args]
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,

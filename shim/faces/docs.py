@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
+import mimetypes
 
 from aiohttp import web
 
-from shim import openapi
+from shim import openapi, resources
 from shim.errors import not_found
 from shim.faces import http
 from shim.keys import CONFIG, SCHEMAS
 
-ASSETS = ("swagger-ui.css", "index.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js",
-          "favicon-32x32.png", "favicon-16x16.png")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self'; connect-src 'self'")
 PAGE = """<!DOCTYPE html>
@@ -43,13 +40,6 @@ INIT = """window.onload = function () {
 """
 
 
-def assets_dir() -> Path:
-    spec = importlib.util.find_spec("swagger_ui")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the swagger-ui-py package is not installed")
-    return Path(spec.submodule_search_locations[0]) / "static"
-
-
 async def openapi_json(request: web.Request) -> web.Response:
     """Assembled per request: a few milliseconds, and nothing to keep in sync."""
     return http.respond(openapi.document(request.app[SCHEMAS], request.app[CONFIG].metrics))
@@ -70,8 +60,11 @@ async def init_script(request: web.Request) -> web.Response:
     return web.Response(text=INIT, content_type="application/javascript")
 
 
-async def asset(request: web.Request) -> web.FileResponse:
+async def asset(request: web.Request) -> web.Response:
+    """Read through importlib.resources, wherever swagger-ui-py is installed (checked at start)."""
     name = request.match_info["name"]
-    if name not in ASSETS:
+    if name not in resources.SWAGGER_ASSETS:
         raise not_found(f"{request.path} not found")
-    return web.FileResponse(assets_dir() / name, headers={"Cache-Control": "public, max-age=86400"})
+    return web.Response(body=resources.swagger_asset(name).read_bytes(),
+                        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                        headers={"Cache-Control": "public, max-age=86400"})

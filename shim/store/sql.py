@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from shim import resources
 from shim.store.base import Conflict, Token, TokenQuery, User
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 USER_COLUMNS = "id, username, name, role, enabled, password_hash, created, version, tf_doc"
 TOKEN_COLUMNS = (
@@ -84,8 +81,8 @@ DELETE_DOC = "DELETE FROM tf_docs WHERE kind = ? AND id = ?"
 def migrations() -> list[tuple[int, str]]:
     """(version, sql) for every numbered file in migrations/, in order."""
     found = []
-    for path in sorted(MIGRATIONS.glob("*.sql")):
-        found.append((int(path.name.split("_", 1)[0]), path.read_text()))
+    for file in resources.migration_files():
+        found.append((int(file.name.split("_", 1)[0]), file.read_text(encoding="utf-8")))
     return found
 
 

@@ -2,7 +2,7 @@ terraform {
   required_providers {
     restapi = {
       source  = "Mastercard/restapi"
-      version = ">= 1.20.0"
+      version = "= 1.20.0" # the blocks here are restapi 1.x-shaped
     }
   }
 }
