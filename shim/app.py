@@ -52,7 +52,7 @@ def create_app(
         auth=Authenticator(store, settings),
     )
     app[METRICS] = metrics
-    app[THROTTLE] = LoginThrottle(config)
+    app[THROTTLE] = LoginThrottle(config, store)
     audit.setup(app)
     add_routes(app)
     app.cleanup_ctx.append(_lifecycle)

@@ -50,6 +50,16 @@ class Token:  # treat as immutable: change with dataclasses.replace
 
 
 @dataclass(frozen=True, slots=True)
+class Attempts:
+    """A login throttle key's score (see shim/throttle.py); times in ms."""
+
+    failures: float
+    at: int  # the last update
+    until: int = 0  # blocked until
+    forget: int = 0  # from then on the score means nothing and may be dropped
+
+
+@dataclass(frozen=True, slots=True)
 class TokenQuery:
     """Filters for listing; `after` is the last id of the previous page."""
 
@@ -75,6 +85,8 @@ class HashingRequired(Exception):
 
 
 class Store(abc.ABC):
+    shares_throttle = False  # the login throttle lives here (change_throttle), not per process
+
     @abc.abstractmethod
     async def open(self) -> None:
         """Connect and apply pending migrations."""
@@ -160,6 +172,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def enable_token_hashing(self, hasher) -> int:
         """In one transaction: set the feature and hash every plain secret."""
+
+    async def change_throttle(self, keys: list[str], change: Callable) -> object:
+        """In one transaction, with the rows of `keys` locked against other writers:
+        `new, result = change({key: Attempts})` (keys without a row are absent), store
+        `new` (None drops a key), return `result`. Only where `shares_throttle`."""
+        raise NotImplementedError
 
     # settings, features, terraform documents
     @abc.abstractmethod

@@ -80,6 +80,19 @@ UPSERT_DOC = (
 )
 DELETE_DOC = "DELETE FROM tf_docs WHERE kind = ? AND id = ?"
 
+# Login throttle (PostgreSQL only: `= ANY` takes an array).
+INSERT_THROTTLE_KEYS = (
+    "INSERT INTO login_throttle (key, failures, at, until, forget)"
+    " SELECT k, 0, 0, 0, 0 FROM unnest(?::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING"
+)
+LOCK_THROTTLE = (
+    "SELECT key, failures, at, until, forget FROM login_throttle WHERE key = ANY(?::text[])"
+    " ORDER BY key FOR UPDATE"
+)
+UPDATE_THROTTLE = "UPDATE login_throttle SET failures = ?, at = ?, until = ?, forget = ? WHERE key = ?"
+DELETE_THROTTLE = "DELETE FROM login_throttle WHERE key = ?"
+FORGET_THROTTLE = "DELETE FROM login_throttle WHERE forget < ?"
+
 
 def migrations() -> list[tuple[int, str]]:
     """(version, sql) for every numbered file in migrations/, in order."""
