@@ -108,6 +108,12 @@ def hash_password(password: str) -> str:
     return f"scrypt:{params}:{_b64(salt)}:{_b64(digest)}"
 
 
+def is_password_hash(stored: str) -> bool:
+    """A hash verify_password can check (not NO_PASSWORD or anything malformed)."""
+    parts = stored.split(":")
+    return len(parts) == 6 and parts[0] == "scrypt" and all(p.isdigit() for p in parts[1:4])
+
+
 def verify_password(stored: str, password: str) -> bool:
     try:
         _, n, r, p, salt, digest = stored.split(":")

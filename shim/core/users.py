@@ -119,14 +119,21 @@ class UserService:
         return await self.store.update_user(replace(fresh, password_hash=password_hash))
 
     async def check_password(self, username: str, password: str) -> User:
-        """The user for a correct password; 401 otherwise, 403 when disabled."""
+        """The user for a correct password; the same 401 for every failure.
+
+        Every failure runs the password KDF once (unknown users and service
+        accounts against a dummy hash), so timing does not tell them apart, and
+        a disabled user gets the same 401 whether the password was right or not.
+        """
         user = await self.store.get_user_by_username(username)
-        stored = user.password_hash if user else crypto.dummy_password_hash()
+        stored = user.password_hash if user else NO_PASSWORD
+        if not crypto.is_password_hash(stored):
+            stored = crypto.dummy_password_hash()
         ok = await asyncio.to_thread(crypto.verify_password, stored, password)
-        if user is None or not ok:
+        if user is None or user.password_hash != stored or not ok:
             raise unauthorized("bad password")
         if not user.enabled:
-            raise forbidden("user is disabled")
+            raise unauthorized("disabled user")
         return user
 
 

@@ -1,5 +1,9 @@
 """Users, passwords and password login."""
 
+import hashlib
+
+import pytest
+
 from shim.policy import MINUTE_MS
 
 LOGIN = "/v3-public/localProviders/local?action=login"
@@ -28,11 +32,37 @@ async def test_wrong_password_and_unknown_user_look_the_same(api):
     assert wrong.body == unknown.body
 
 
-async def test_disabled_user_login_is_403(api):
+async def test_a_disabled_user_gets_the_same_401_for_a_right_and_a_wrong_password(api):
+    """Rancher answers 403 after a right password; that tells a guesser they got it."""
     user = await api.new_user("hank", "hank-password-1")
     await api.put(f"/v3/users/{user.user_id}", {"enabled": False})
-    reply = await api.login("hank", "hank-password-1")
-    assert reply.status == 403 and reply.body["code"] == "PermissionDenied"
+    right = await api.login("hank", "hank-password-1")
+    wrong = await api.login("hank", "not-the-password")
+    assert right.status == wrong.status == 401
+    assert right.body == wrong.body
+
+
+@pytest.fixture
+def scrypt_calls(monkeypatch):
+    """Counts the password KDF runs (the real one runs: this only counts)."""
+    calls = []
+    real = hashlib.scrypt
+
+    def counting(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    return calls
+
+
+async def test_a_failed_login_as_a_passwordless_service_account_runs_the_kdf(api, scrypt_calls):
+    tf = await api.post("/terraform/v1/users", {"username": "ci-bot"})
+    assert tf.status == 201
+    for username in ("ci-bot", "nobody-here", "admin"):
+        scrypt_calls.clear()
+        reply = await api.login(username, "not-the-password")
+        assert reply.status == 401 and len(scrypt_calls) == 1, username
 
 
 async def test_login_with_cookie_response_sets_r_sess(api):
