@@ -15,7 +15,8 @@ import time
 
 from aiohttp import web
 
-from shim.errors import ApiError, render, server_error
+from shim import policy
+from shim.errors import ApiError, forbidden, render, server_error
 from shim.faces.http import credential
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
 from shim.logs import log_request
@@ -106,7 +107,11 @@ def _request_id(request: web.Request) -> str:
 async def _authenticate(request: web.Request) -> None:
     app = request.app
     auth, now = app[CORE].auth, app[CLOCK]()
-    request[PRINCIPAL] = await auth.authenticate(credential(request), request.path, now)
+    request[PRINCIPAL] = found = await auth.authenticate(credential(request), request.path, now)
+    if found.user.must_change_password and not policy.allowed_before_password_change(
+            request.method, request.path, request.query.get("action")):
+        raise forbidden("you must change your password first:"
+                        " POST /v3/users?action=changepassword")
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:

@@ -22,6 +22,7 @@ class User:  # treat as immutable: change with dataclasses.replace
     created: int
     version: int = 1
     tf_doc: str | None = None
+    must_change_password: bool = False  # may only change the password until they do
 
 
 @dataclass(slots=True)

@@ -138,3 +138,30 @@ async def test_deleting_a_user_deletes_their_tokens(api):
     assert (await api.delete(f"/v3/users/{user.user_id}")).status == 204
     assert (await api.as_(bearer).get("/v3")).status == 401
     assert (await api.get(f"/v3/tokens?userId={user.user_id}")).body["data"] == []
+
+
+async def test_must_change_password_is_stored_and_limits_the_session_to_changing_it(api):
+    made = await api.post("/v3/users", {"username": "kim", "password": "kim-password-12",
+                                        "mustChangePassword": True})
+    assert made.status == 201 and made.body["mustChangePassword"] is True
+    assert (await api.get(f"/v3/users/{made.body['id']}")).body["mustChangePassword"] is True
+    login = await api.login("kim", "kim-password-12")
+    assert login.status == 201
+    kim = api.as_(login.body["token"])
+    refused = await kim.get("/v3/tokens")
+    assert refused.status == 403 and "change your password" in refused.body["message"]
+    assert (await kim.post("/v3/tokens", {"description": "x"})).status == 403
+    assert (await kim.get("/terraform/v1/tokens")).status == 403
+    changed = await kim.post("/v3/users?action=changepassword",
+                             {"currentPassword": "kim-password-12", "newPassword": "kim-password-34"})
+    assert changed.status == 200 and changed.body["mustChangePassword"] is False
+    assert (await kim.get("/v3/tokens")).status == 200
+
+
+async def test_an_admin_can_require_a_password_change_and_a_user_cannot_lift_it(api):
+    user = await api.new_user("lee", "lee-password-12")
+    assert (await user.put(f"/v3/users/{user.user_id}", {"mustChangePassword": True})).status == 403
+    set_ = await api.put(f"/v3/users/{user.user_id}", {"mustChangePassword": True})
+    assert set_.status == 200 and set_.body["mustChangePassword"] is True
+    assert (await user.get("/v3/users")).status == 403
+    assert (await user.post("/v3/tokens?action=logout")).status in (200, 204)
