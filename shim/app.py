@@ -37,7 +37,7 @@ def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
     metrics = Metrics()
-    app = web.Application(middlewares=[front_door(config.max_in_flight, metrics)],
+    app = web.Application(middlewares=[front_door(config.max_in_flight, metrics, config.body_timeout)],
                           client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)

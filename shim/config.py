@@ -23,6 +23,7 @@ class Config:
     bootstrap_password: str | None = None
     max_body_bytes: int = 64 * 1024
     max_in_flight: int = 512  # concurrent requests before 429 + Retry-After
+    body_timeout: float = 10.0  # seconds a request body may take to arrive, then 408
     purge_interval: float = 3600.0
     purge_batch: int = 200
     cache_refresh_interval: float = 5.0  # seconds: the most a replica's cached settings lag
@@ -52,6 +53,7 @@ _CONVERT = {
     "port": int,
     "max_body_bytes": int,
     "max_in_flight": int,
+    "body_timeout": lambda v: _positive(float(v)),
     "purge_interval": float,
     "purge_batch": int,
     "cache_refresh_interval": lambda v: _positive(float(v)),
