@@ -66,6 +66,12 @@ def hash_secret_sha3(secret: str) -> str:
     return f"$3:1:{_b64(salt)}:{_b64(digest)}"
 
 
+@functools.cache
+def dummy_secret_hash() -> str:
+    """Compared against when a token id is unknown, as a known id's secret would be."""
+    return hash_secret(new_secret())
+
+
 def is_hashed(stored: str) -> bool:
     return stored.startswith("$")
 
