@@ -54,7 +54,7 @@ class Backoff:
         until = score.until if score else 0
         past = math.ceil(failures) - self.burst
         if past >= 0:
-            until = now + int(min(self.base_ms * 2 ** min(past, 40), self.cap_ms))
+            until = max(until, now + int(min(self.base_ms * 2 ** min(past, 40), self.cap_ms)))
         return Attempts(failures, now, until, self._forget(failures, now, until))
 
     def refunded(self, score: Attempts, reserved: Attempts, before: Attempts | None) -> Attempts:

@@ -85,3 +85,10 @@ def test_the_memory_table_forgets_the_oldest_keys_beyond_its_size():
     for i in range(MAX_KEYS + 1):
         asyncio.run(scores.change([f"k{i}"], one(f"k{i}")))
     assert len(scores._scores) == MAX_KEYS and "k0" not in scores._scores
+
+
+def test_an_attempt_counted_during_a_block_never_shortens_it():
+    backoff = Backoff(burst=1, base=100, cap=300, decay=1)
+    blocked = count(backoff, 3)  # 400 s, capped at 300
+    later = backoff.counted(blocked, 100 * S)  # every failure forgotten: alone, a 100 s block
+    assert backoff.wait_ms(later, 100 * S) == 200 * S
