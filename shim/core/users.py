@@ -86,6 +86,9 @@ class UserService:
         changes = {k: body[k] for k in ("name", "enabled", "role") if k in body}
         if "mustChangePassword" in body:
             changes["must_change_password"] = body["mustChangePassword"]
+            if body["mustChangePassword"] and not crypto.is_password_hash(user.password_hash):
+                raise invalid_field("mustChangePassword", True,
+                                    "cannot be set on a service account: it has no password")
         if not actor.is_admin and set(changes) - {"name"}:
             raise forbidden("only an admin may change enabled, role or mustChangePassword")
         if user.id == actor.user.id and (changes.get("enabled") is False or changes.get("role") == "user"):

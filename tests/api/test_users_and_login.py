@@ -165,3 +165,9 @@ async def test_an_admin_can_require_a_password_change_and_a_user_cannot_lift_it(
     assert set_.status == 200 and set_.body["mustChangePassword"] is True
     assert (await user.get("/v3/users")).status == 403
     assert (await user.post("/v3/tokens?action=logout")).status in (200, 204)
+
+
+async def test_must_change_password_cannot_lock_out_a_service_account(api):
+    bot = (await api.post("/terraform/v1/users", {"username": "ci-bot2"})).body
+    reply = await api.put(f"/v3/users/{bot['id']}", {"mustChangePassword": True})
+    assert reply.status == 422 and reply.body["fieldName"] == "mustChangePassword"
