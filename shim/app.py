@@ -37,8 +37,8 @@ def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
     metrics = Metrics()
-    app = web.Application(middlewares=[front_door(config.max_in_flight, metrics, config.body_timeout)],
-                          client_max_size=config.max_body_bytes)
+    door = front_door(config.max_in_flight, metrics, config.body_timeout)
+    app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
     settings = SettingsService(store, schemas, config.pinned_settings)

@@ -92,7 +92,9 @@ LOCK_THROTTLE = (
     "SELECT key, failures, at, until, forget FROM login_throttle WHERE key = ANY(?::text[])"
     " ORDER BY key FOR UPDATE"
 )
-UPDATE_THROTTLE = "UPDATE login_throttle SET failures = ?, at = ?, until = ?, forget = ? WHERE key = ?"
+UPDATE_THROTTLE = (
+    "UPDATE login_throttle SET failures = ?, at = ?, until = ?, forget = ? WHERE key = ?"
+)
 DELETE_THROTTLE = "DELETE FROM login_throttle WHERE key = ?"
 FORGET_THROTTLE = "DELETE FROM login_throttle WHERE forget < ?"
 

@@ -7,6 +7,9 @@ import time
 import pytest
 
 
+LOGIN = "/v3-public/localProviders/local?action=login"
+
+
 async def _token_count(api) -> int:
     return len((await api.get("/v3/tokens")).body["data"])
 
@@ -77,7 +80,7 @@ async def test_bad_query_parameters_are_422(api):
         assert reply.status == 422, query
 
 
-async def _slow_body(host: str, port: int, path: str = "/v3-public/localProviders/local?action=login"):
+async def _slow_body(host: str, port: int, path: str = LOGIN):
     """Headers promising 100000 bytes, then a byte now and then: the client of issue 13.3."""
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

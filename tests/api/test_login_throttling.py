@@ -134,8 +134,8 @@ async def test_replicas_on_one_postgres_database_share_one_burst(make_api, confi
     assert (await b.login("ivy", "ivy-password-12")).status == 429
 
 
-async def test_a_success_on_one_replica_clears_the_username_on_the_other(make_api, config, pg_server,
-                                                                        clock):
+async def test_a_success_on_one_replica_clears_the_username_on_the_other(make_api, config,
+                                                                        pg_server):
     url = pg_server.create_database()
     a = await make_api(config, db=url)
     b = await make_api(config, db=url)

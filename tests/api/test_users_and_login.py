@@ -152,8 +152,8 @@ async def test_must_change_password_is_stored_and_limits_the_session_to_changing
     assert refused.status == 403 and "change your password" in refused.body["message"]
     assert (await kim.post("/v3/tokens", {"description": "x"})).status == 403
     assert (await kim.get("/terraform/v1/tokens")).status == 403
-    changed = await kim.post("/v3/users?action=changepassword",
-                             {"currentPassword": "kim-password-12", "newPassword": "kim-password-34"})
+    body = {"currentPassword": "kim-password-12", "newPassword": "kim-password-34"}
+    changed = await kim.post("/v3/users?action=changepassword", body)
     assert changed.status == 200 and changed.body["mustChangePassword"] is False
     assert (await kim.get("/v3/tokens")).status == 200
 
