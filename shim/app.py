@@ -39,8 +39,8 @@ def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
     metrics = Metrics()
-    app = web.Application(middlewares=[front_door(config.max_in_flight, metrics)],
-                          client_max_size=config.max_body_bytes)
+    door = front_door(config.max_in_flight, metrics, config.body_timeout)
+    app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
     settings = SettingsService(store, schemas, config.pinned_settings)
@@ -55,7 +55,7 @@ def create_app(
         ext_tokens=ExtTokenService(store, settings, config.clusters),
     )
     app[METRICS] = metrics
-    app[THROTTLE] = LoginThrottle(config)
+    app[THROTTLE] = LoginThrottle(config, store)
     audit.setup(app)
     add_routes(app)
     app.cleanup_ctx.append(_lifecycle)

@@ -66,6 +66,12 @@ def hash_secret_sha3(secret: str) -> str:
     return f"$3:1:{_b64(salt)}:{_b64(digest)}"
 
 
+@functools.cache
+def dummy_secret_hash() -> str:
+    """Compared against when a token id is unknown, as a known id's secret would be."""
+    return hash_secret(new_secret())
+
+
 def is_hashed(stored: str) -> bool:
     return stored.startswith("$")
 
@@ -106,6 +112,12 @@ def hash_password(password: str) -> str:
     digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
     params = f"{_SCRYPT['n']}:{_SCRYPT['r']}:{_SCRYPT['p']}"
     return f"scrypt:{params}:{_b64(salt)}:{_b64(digest)}"
+
+
+def is_password_hash(stored: str) -> bool:
+    """A hash verify_password can check (not NO_PASSWORD or anything malformed)."""
+    parts = stored.split(":")
+    return len(parts) == 6 and parts[0] == "scrypt" and all(p.isdigit() for p in parts[1:4])
 
 
 def verify_password(stored: str, password: str) -> bool:

@@ -7,6 +7,7 @@ share of the whole.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -15,7 +16,8 @@ import time
 
 from aiohttp import web
 
-from shim.errors import ApiError, render, server_error
+from shim import policy
+from shim.errors import ApiError, forbidden, render, server_error
 from shim.faces.http import credential
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
 from shim.logs import log_request
@@ -40,13 +42,17 @@ def face_of(path: str) -> str:
     return "v3"
 
 
-def front_door(max_in_flight: int, metrics: Metrics):
+def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0):
     """The middleware: outermost to innermost, what used to be five of them.
 
     - a request id (the client's X-Request-Id if printable, else a new one);
     - the access log line and the metrics, for the response the client got;
     - every failure rendered as the error body of the face the path belongs to;
-    - 429 with Retry-After once `max_in_flight` requests are running;
+    - the whole body read before the request counts as running: 408 (and the
+      connection closed) when it takes longer than `body_timeout` seconds, so
+      slow clients cannot hold the slots of `max_in_flight`;
+    - 429 with Retry-After once `max_in_flight` requests are running (never
+      for /healthz);
     - authentication of every path that is not public.
     """
     in_flight = 0
@@ -54,7 +60,9 @@ def front_door(max_in_flight: int, metrics: Metrics):
     async def answer(request: web.Request, handler) -> web.StreamResponse:
         nonlocal in_flight
         try:
-            if in_flight >= max_in_flight:
+            if request.body_exists:
+                await _read_body(request, body_timeout)
+            if in_flight >= max_in_flight and request.path != "/healthz":
                 raise ApiError(429, "TooManyRequests", "the server is busy; retry later",
                                headers={"Retry-After": "1"})
             in_flight += 1
@@ -83,6 +91,8 @@ def front_door(max_in_flight: int, metrics: Metrics):
             response = await answer(request, handler)
             response.headers["X-Request-Id"] = request_id
             status = response.status
+            if status == 408:
+                await _send_and_close(request, response)
             return response
         except web.HTTPException as exc:
             status = exc.status
@@ -93,6 +103,27 @@ def front_door(max_in_flight: int, metrics: Metrics):
             log_request(request, status, seconds)
 
     return middleware
+
+
+async def _send_and_close(request: web.Request, response: web.StreamResponse) -> None:
+    """Send the response now and close the connection: the rest of a body that was
+    too slow to arrive is not worth waiting for (aiohttp would linger up to 10 s)."""
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()  # the transport flushes what was written, then closes
+
+
+async def _read_body(request: web.Request, seconds: float) -> None:
+    """Read the body into the request (handlers' read() returns it from there)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await request.read()
+    except TimeoutError:
+        raise ApiError(408, "RequestTimeout",
+                       f"the request body did not arrive within {seconds:g} seconds",
+                       headers={"Connection": "close"}) from None
+    except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the body does not match
+        raise ApiError(400, "BadRequest", f"the body could not be read: {exc}") from None
 
 
 def _request_id(request: web.Request) -> str:
@@ -106,7 +137,11 @@ def _request_id(request: web.Request) -> str:
 async def _authenticate(request: web.Request) -> None:
     app = request.app
     auth, now = app[CORE].auth, app[CLOCK]()
-    request[PRINCIPAL] = await auth.authenticate(credential(request), request.path, now)
+    request[PRINCIPAL] = found = await auth.authenticate(credential(request), request.path, now)
+    if found.user.must_change_password and not policy.allowed_before_password_change(
+            request.method, request.path, request.query.get("action")):
+        raise forbidden("you must change your password first:"
+                        " POST /v3/users?action=changepassword")
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:

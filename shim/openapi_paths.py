@@ -34,10 +34,10 @@ def q(name: str, schema: dict[str, Any], required: bool = False, text: str = "")
 def op(face: str, op_id: str, summary: str, ok: dict[int, str | None], *,
        body: str | list[str] | None = None, query: list[dict] = (), errors: tuple[int, ...] = (),
        public: bool = False, media: str = "application/json", tag: str = "") -> dict[str, Any]:
-    """One operation; 429 and 500 always, 401 unless public, 400/413/415/422 with a body."""
+    """One operation; 429 and 500 always, 401 unless public, 400/408/413/415/422 with a body."""
     statuses = set(errors) | {429, 500} | (set() if public else {401})
     if body:
-        statuses |= {400, 413, 415, 422}
+        statuses |= {400, 408, 413, 415, 422}
     responses = {str(s): _ok(s, schema, media) for s, schema in ok.items()}
     error = {"$ref": f"#/components/responses/{face}-error"}
     responses |= {str(s): error for s in sorted(statuses)}

@@ -90,6 +90,17 @@ def cluster_allows(cluster_id: str, path: str) -> bool:
     return False
 
 
+# What a user who must change their password may do until they have: (method, path, action).
+BEFORE_PASSWORD_CHANGE = frozenset({
+    ("POST", "/v3/users", "changepassword"),
+    ("POST", "/v3/tokens", "logout"),
+})
+
+
+def allowed_before_password_change(method: str, path: str, action: str | None) -> bool:
+    return (method, path.rstrip("/"), action) in BEFORE_PASSWORD_CHANGE
+
+
 def renewal_reason(
     enabled: bool, created_ms: int, ttl_ms: int, renew_before_ms: int, now_ms: int
 ) -> str | None:

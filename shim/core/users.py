@@ -35,6 +35,7 @@ class UserService:
         return await self._insert(
             body["username"], body.get("name", ""), body.get("role", "user"),
             body["password"], body.get("enabled", True), now,
+            must_change=body.get("mustChangePassword", False),
         )
 
     async def create_service_account(
@@ -47,7 +48,8 @@ class UserService:
             body.get("enabled", True), now, tf_doc,
         )
 
-    async def _insert(self, username, name, role, password, enabled, now, tf_doc=None) -> User:
+    async def _insert(self, username, name, role, password, enabled, now, tf_doc=None,
+                      must_change=False) -> User:
         if await self.store.get_user_by_username(username):
             raise conflict(f"username {username} is already taken")
         password_hash = NO_PASSWORD
@@ -55,7 +57,7 @@ class UserService:
             password_hash = await asyncio.to_thread(crypto.hash_password, password)
         for _ in range(10):
             user = User(ID_PREFIX + crypto.new_suffix(), username, name, role, enabled,
-                        password_hash, now, tf_doc=tf_doc)
+                        password_hash, now, tf_doc=tf_doc, must_change_password=must_change)
             try:
                 await self.store.insert_user(user)
                 return user
@@ -82,8 +84,13 @@ class UserService:
         if "username" in body and body["username"] != user.username:
             raise invalid_field("username", body["username"], "is immutable")
         changes = {k: body[k] for k in ("name", "enabled", "role") if k in body}
+        if "mustChangePassword" in body:
+            changes["must_change_password"] = body["mustChangePassword"]
+            if body["mustChangePassword"] and not crypto.is_password_hash(user.password_hash):
+                raise invalid_field("mustChangePassword", True,
+                                    "cannot be set on a service account: it has no password")
         if not actor.is_admin and set(changes) - {"name"}:
-            raise forbidden("only an admin may change enabled or role")
+            raise forbidden("only an admin may change enabled, role or mustChangePassword")
         if user.id == actor.user.id and (changes.get("enabled") is False or changes.get("role") == "user"):
             raise invalid_field("enabled" if "enabled" in changes else "role",
                                 changes.get("enabled", changes.get("role")),
@@ -110,23 +117,37 @@ class UserService:
         user = actor.user
         if not await asyncio.to_thread(crypto.verify_password, user.password_hash, current):
             raise invalid_field("currentPassword", "(hidden)", "is not the current password")
-        return await self._store_password(user, new)
+        return await self._store_password(user, new, changed_by_user=True)
 
-    async def _store_password(self, user: User, new: str) -> User:
-        """Tokens are untouched: changing a password never logs anyone out."""
+    async def _store_password(self, user: User, new: str, changed_by_user: bool = False) -> User:
+        """Tokens are untouched: changing a password never logs anyone out.
+
+        The user changing it themselves clears mustChangePassword; an admin's setpassword
+        leaves it as it is.
+        """
         fresh = await self.store.get_user(user.id) or user
         password_hash = await asyncio.to_thread(crypto.hash_password, new)
-        return await self.store.update_user(replace(fresh, password_hash=password_hash))
+        changes = {"password_hash": password_hash}
+        if changed_by_user:
+            changes["must_change_password"] = False
+        return await self.store.update_user(replace(fresh, **changes))
 
     async def check_password(self, username: str, password: str) -> User:
-        """The user for a correct password; 401 otherwise, 403 when disabled."""
+        """The user for a correct password; the same 401 for every failure.
+
+        Every failure runs the password KDF once (unknown users and service
+        accounts against a dummy hash), so timing does not tell them apart, and
+        a disabled user gets the same 401 whether the password was right or not.
+        """
         user = await self.store.get_user_by_username(username)
-        stored = user.password_hash if user else crypto.dummy_password_hash()
+        stored = user.password_hash if user else NO_PASSWORD
+        if not crypto.is_password_hash(stored):
+            stored = crypto.dummy_password_hash()
         ok = await asyncio.to_thread(crypto.verify_password, stored, password)
-        if user is None or not ok:
+        if user is None or user.password_hash != stored or not ok:
             raise unauthorized("bad password")
         if not user.enabled:
-            raise forbidden("user is disabled")
+            raise unauthorized("disabled user")
         return user
 
 

@@ -37,7 +37,7 @@ async def login(request: web.Request) -> web.Response:
     body = await http.read_json(request, "public/login")
     core, now = http.core(request), http.now(request)
     try:
-        with password_attempt(request, body["username"]):
+        async with password_attempt(request, body["username"]):
             user = await core.users.check_password(body["username"], body["password"])
     except ApiError as err:
         audit(request, "login", None, "failure", username=body["username"],

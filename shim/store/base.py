@@ -22,6 +22,7 @@ class User:  # treat as immutable: change with dataclasses.replace
     created: int
     version: int = 1
     tf_doc: str | None = None
+    must_change_password: bool = False  # may only change the password until they do
 
 
 @dataclass(slots=True)
@@ -47,6 +48,16 @@ class Token:  # treat as immutable: change with dataclasses.replace
     @property
     def expires(self) -> int | None:
         return None if self.ttl == 0 else self.created + self.ttl
+
+
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    """A login throttle key's score (see shim/throttle.py); times in ms."""
+
+    failures: float
+    at: int  # the last update
+    until: int = 0  # blocked until
+    forget: int = 0  # from then on the score means nothing and may be dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +91,8 @@ class HashingRequired(Exception):
 
 
 class Store(abc.ABC):
+    shares_throttle = False  # the login throttle lives here (change_throttle), not per process
+
     @abc.abstractmethod
     async def open(self) -> None:
         """Connect and apply pending migrations."""
@@ -165,6 +178,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def enable_token_hashing(self, hasher) -> int:
         """In one transaction: set the feature and hash every plain secret."""
+
+    async def change_throttle(self, keys: list[str], change: Callable) -> object:
+        """In one transaction, with the rows of `keys` locked against other writers:
+        `new, result = change({key: Attempts})` (keys without a row are absent), store
+        `new` (None drops a key), return `result`. Only where `shares_throttle`."""
+        raise NotImplementedError
 
     # settings, features, terraform documents
     @abc.abstractmethod

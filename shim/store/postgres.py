@@ -28,7 +28,7 @@ import asyncpg
 
 from shim.store import sql
 from shim.store.base import (
-    Conflict, HashingRequired, Store, StoreUnavailable, Token, TokenQuery, User,
+    Attempts, Conflict, HashingRequired, Store, StoreUnavailable, Token, TokenQuery, User,
 )
 from shim.store.rowcache import RowCache
 
@@ -41,11 +41,14 @@ LISTENER_NAME = "token-shim-listener"  # application_name of the LISTEN connecti
 RECONNECT_DELAY = 0.2  # seconds: no busy loop when the server keeps dropping us
 ROWS = "rows"  # the NOTIFY payload of a write that changed stored tokens or users
 ROWS_MAX_AGE = 1.0  # seconds a cached token row may be served, whatever happens
+THROTTLE_SWEEP = 256  # every so many throttle changes, delete the rows that mean nothing
 _n = functools.cache(sql.numbered)
 log = logging.getLogger("shim.store")
 
 
 class PostgresStore(Store):
+    shares_throttle = True
+
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.url = url
         self._sizes = {"min_size": min_size, "max_size": max_size}
@@ -55,6 +58,7 @@ class PostgresStore(Store):
         self._rows_live = False  # the cache listener is connected: rows may be cached
         self._rows_generation = 0
         self._rows_expire = 0.0
+        self._throttle_changes = 0
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -251,6 +255,27 @@ class PostgresStore(Store):
             await _notify(conn, ROWS)
         self._rows_changed()
         return len(rows)
+
+    async def change_throttle(self, keys: list[str], change) -> object:
+        # Missing rows are made first (in key order, as the locks are taken), so
+        # every key has a row to lock: two replicas never both start from nothing.
+        self._throttle_changes += 1
+        async with self._tx() as conn:
+            await conn.execute(_n(sql.INSERT_THROTTLE_KEYS), keys)
+            rows = await conn.fetch(_n(sql.LOCK_THROTTLE), keys)
+            current = {r[0]: Attempts(r[1], r[2], r[3], r[4]) for r in rows if r[2] or r[3]}
+            new, result = change(current)
+            for key, score in new.items():
+                if score is None:
+                    await conn.execute(_n(sql.DELETE_THROTTLE), key)
+                else:
+                    await conn.execute(_n(sql.UPDATE_THROTTLE), score.failures, score.at,
+                                       score.until, score.forget, key)
+            if self._throttle_changes % THROTTLE_SWEEP == 0:
+                now = max((s.at for s in new.values() if s is not None), default=0)
+                if now:
+                    await conn.execute(_n(sql.FORGET_THROTTLE), now)
+        return result
 
     # settings, features, documents
     async def get_settings(self) -> dict[str, str]:

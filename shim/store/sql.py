@@ -5,7 +5,10 @@ from __future__ import annotations
 from shim import resources
 from shim.store.base import Conflict, Token, TokenQuery, User
 
-USER_COLUMNS = "id, username, name, role, enabled, password_hash, created, version, tf_doc"
+USER_COLUMNS = (
+    "id, username, name, role, enabled, password_hash, created, version, tf_doc,"
+    " must_change_password"
+)
 TOKEN_COLUMNS = (
     "id, user_id, kind, secret, description, ttl, ttl_requested, created, enabled,"
     " is_derived, cluster_id, auth_provider, last_used, last_activity, uuid, version, tf_doc"
@@ -14,14 +17,14 @@ _TOKEN_N = TOKEN_COLUMNS.count(",") + 1
 _T = ", ".join(f"t.{c.strip()}" for c in TOKEN_COLUMNS.split(","))
 _U = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
 
-INSERT_USER = f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_USER = f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 SELECT_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = ?"
 SELECT_USER_BY_NAME = f"SELECT {USER_COLUMNS} FROM users WHERE username = ?"
 SELECT_USERS = f"SELECT {USER_COLUMNS} FROM users ORDER BY id"
 COUNT_USERS = "SELECT count(*) FROM users"
 UPDATE_USER = (
     "UPDATE users SET username = ?, name = ?, role = ?, enabled = ?, password_hash = ?,"
-    " version = version + 1, tf_doc = ? WHERE id = ? AND version = ?"
+    " version = version + 1, tf_doc = ?, must_change_password = ? WHERE id = ? AND version = ?"
 )
 DELETE_USER = "DELETE FROM users WHERE id = ?"
 
@@ -77,6 +80,21 @@ UPSERT_DOC = (
 )
 DELETE_DOC = "DELETE FROM tf_docs WHERE kind = ? AND id = ?"
 
+# Login throttle (PostgreSQL only: `= ANY` takes an array).
+INSERT_THROTTLE_KEYS = (
+    "INSERT INTO login_throttle (key, failures, at, until, forget)"
+    " SELECT k, 0, 0, 0, 0 FROM unnest(?::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING"
+)
+LOCK_THROTTLE = (
+    "SELECT key, failures, at, until, forget FROM login_throttle WHERE key = ANY(?::text[])"
+    " ORDER BY key FOR UPDATE"
+)
+UPDATE_THROTTLE = (
+    "UPDATE login_throttle SET failures = ?, at = ?, until = ?, forget = ? WHERE key = ?"
+)
+DELETE_THROTTLE = "DELETE FROM login_throttle WHERE key = ?"
+FORGET_THROTTLE = "DELETE FROM login_throttle WHERE forget < ?"
+
 
 def migrations() -> list[tuple[int, str]]:
     """(version, sql) for every numbered file in migrations/, in order."""
@@ -87,7 +105,8 @@ def migrations() -> list[tuple[int, str]]:
 
 
 def user_params(u: User) -> tuple:
-    return (u.id, u.username, u.name, u.role, u.enabled, u.password_hash, u.created, u.version, u.tf_doc)
+    return (u.id, u.username, u.name, u.role, u.enabled, u.password_hash, u.created, u.version,
+            u.tf_doc, u.must_change_password)
 
 
 def token_params(t: Token) -> tuple:
@@ -106,12 +125,13 @@ def update_token_params(t: Token) -> tuple:
 
 
 def update_user_params(u: User) -> tuple:
-    return (u.username, u.name, u.role, u.enabled, u.password_hash, u.tf_doc, u.id, u.version)
+    return (u.username, u.name, u.role, u.enabled, u.password_hash, u.tf_doc,
+            u.must_change_password, u.id, u.version)
 
 
 def user_from(row) -> User:
     r = tuple(row)
-    return User(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7], r[8])
+    return User(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7], r[8], bool(r[9]))
 
 
 def token_from(row) -> Token:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from shim import crypto
 from shim.policy import MINUTE_MS
 from tests.support import basic
 
@@ -133,3 +134,20 @@ async def test_unauthenticated_routes_need_no_token(api):
 
 async def test_unknown_path_without_token_is_401_not_404(api):
     assert (await api.as_(None).get("/v3/nothing")).status == 401
+
+
+async def test_an_unknown_token_id_is_checked_against_a_secret_like_a_known_one(api, monkeypatch):
+    """Issue 13.13: both refusals run the secret comparison (timing figures in the notes)."""
+    checked = []
+    real = crypto.verify_secret
+
+    def counting(stored, given):
+        checked.append(stored)
+        return real(stored, given)
+
+    monkeypatch.setattr(crypto, "verify_secret", counting)
+    known = (await api.new_token())["id"]
+    for token_id in (known, "token-zzzzz"):
+        checked.clear()
+        reply = await api.as_(None).get("/v3", headers={"Authorization": f"Bearer {token_id}:nope"})
+        assert reply.status == 401 and len(checked) == 1, token_id

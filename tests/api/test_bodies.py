@@ -1,6 +1,13 @@
-"""Malformed bodies get a clear 4xx and write nothing."""
+"""Malformed bodies get a clear 4xx and write nothing; slow ones time out."""
+
+import asyncio
+import contextlib
+import time
 
 import pytest
+
+
+LOGIN = "/v3-public/localProviders/local?action=login"
 
 
 async def _token_count(api) -> int:
@@ -71,3 +78,54 @@ async def test_bad_query_parameters_are_422(api):
                   "expired=1", "kind=other", "marker=!!!"):
         reply = await api.get(f"/v3/tokens?{query}")
         assert reply.status == 422, query
+
+
+async def _slow_body(host: str, port: int, path: str = LOGIN):
+    """Headers promising 100000 bytes, then a byte now and then: the client of issue 13.3."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: 100000\r\n\r\n{{".encode())
+    await writer.drain()
+    return reader, writer
+
+
+async def _dribble(writer, seconds: float) -> None:
+    with contextlib.suppress(ConnectionError):
+        for _ in range(int(seconds / 0.2)):
+            await asyncio.sleep(0.2)
+            writer.write(b" ")
+            await writer.drain()
+
+
+async def test_slow_bodies_do_not_take_request_slots(make_api, config):
+    api = await make_api(config, max_in_flight=3, body_timeout=2)
+    server = api.client.server
+    slow = [await _slow_body(server.host, server.port) for _ in range(6)]
+    dribbling = [asyncio.create_task(_dribble(w, 4)) for _, w in slow]
+    try:
+        await asyncio.sleep(0.5)  # every slow request is past its headers, waiting for its body
+        assert (await api.as_(None).get("/healthz")).status == 200
+        assert (await api.get("/v3/tokens")).status == 200
+        assert (await api.login("admin", "admin-password-1")).status == 201
+    finally:
+        for task in dribbling:
+            task.cancel()
+        for _, writer in slow:
+            writer.close()
+
+
+async def test_a_body_that_takes_longer_than_body_timeout_is_408_and_the_connection_closed(
+        make_api, config):
+    api = await make_api(config, body_timeout=1)
+    server = api.client.server
+    reader, writer = await _slow_body(server.host, server.port)
+    dribbling = asyncio.create_task(_dribble(writer, 5))
+    try:
+        started = time.monotonic()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 4)
+        assert head.startswith(b"HTTP/1.1 408 ")
+        rest = await asyncio.wait_for(reader.read(), 4)  # the server closes: read ends
+        assert b"RequestTimeout" in rest and 0.9 < time.monotonic() - started < 4
+    finally:
+        dribbling.cancel()
+        writer.close()

@@ -1,5 +1,9 @@
 """Users, passwords and password login."""
 
+import hashlib
+
+import pytest
+
 from shim.policy import MINUTE_MS
 
 LOGIN = "/v3-public/localProviders/local?action=login"
@@ -28,11 +32,37 @@ async def test_wrong_password_and_unknown_user_look_the_same(api):
     assert wrong.body == unknown.body
 
 
-async def test_disabled_user_login_is_403(api):
+async def test_a_disabled_user_gets_the_same_401_for_a_right_and_a_wrong_password(api):
+    """Rancher answers 403 after a right password; that tells a guesser they got it."""
     user = await api.new_user("hank", "hank-password-1")
     await api.put(f"/v3/users/{user.user_id}", {"enabled": False})
-    reply = await api.login("hank", "hank-password-1")
-    assert reply.status == 403 and reply.body["code"] == "PermissionDenied"
+    right = await api.login("hank", "hank-password-1")
+    wrong = await api.login("hank", "not-the-password")
+    assert right.status == wrong.status == 401
+    assert right.body == wrong.body
+
+
+@pytest.fixture
+def scrypt_calls(monkeypatch):
+    """Counts the password KDF runs (the real one runs: this only counts)."""
+    calls = []
+    real = hashlib.scrypt
+
+    def counting(*args, **kw):
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    return calls
+
+
+async def test_a_failed_login_as_a_passwordless_service_account_runs_the_kdf(api, scrypt_calls):
+    tf = await api.post("/terraform/v1/users", {"username": "ci-bot"})
+    assert tf.status == 201
+    for username in ("ci-bot", "nobody-here", "admin"):
+        scrypt_calls.clear()
+        reply = await api.login(username, "not-the-password")
+        assert reply.status == 401 and len(scrypt_calls) == 1, username
 
 
 async def test_login_with_cookie_response_sets_r_sess(api):
@@ -108,3 +138,36 @@ async def test_deleting_a_user_deletes_their_tokens(api):
     assert (await api.delete(f"/v3/users/{user.user_id}")).status == 204
     assert (await api.as_(bearer).get("/v3")).status == 401
     assert (await api.get(f"/v3/tokens?userId={user.user_id}")).body["data"] == []
+
+
+async def test_must_change_password_is_stored_and_limits_the_session_to_changing_it(api):
+    made = await api.post("/v3/users", {"username": "kim", "password": "kim-password-12",
+                                        "mustChangePassword": True})
+    assert made.status == 201 and made.body["mustChangePassword"] is True
+    assert (await api.get(f"/v3/users/{made.body['id']}")).body["mustChangePassword"] is True
+    login = await api.login("kim", "kim-password-12")
+    assert login.status == 201
+    kim = api.as_(login.body["token"])
+    refused = await kim.get("/v3/tokens")
+    assert refused.status == 403 and "change your password" in refused.body["message"]
+    assert (await kim.post("/v3/tokens", {"description": "x"})).status == 403
+    assert (await kim.get("/terraform/v1/tokens")).status == 403
+    body = {"currentPassword": "kim-password-12", "newPassword": "kim-password-34"}
+    changed = await kim.post("/v3/users?action=changepassword", body)
+    assert changed.status == 200 and changed.body["mustChangePassword"] is False
+    assert (await kim.get("/v3/tokens")).status == 200
+
+
+async def test_an_admin_can_require_a_password_change_and_a_user_cannot_lift_it(api):
+    user = await api.new_user("lee", "lee-password-12")
+    assert (await user.put(f"/v3/users/{user.user_id}", {"mustChangePassword": True})).status == 403
+    set_ = await api.put(f"/v3/users/{user.user_id}", {"mustChangePassword": True})
+    assert set_.status == 200 and set_.body["mustChangePassword"] is True
+    assert (await user.get("/v3/users")).status == 403
+    assert (await user.post("/v3/tokens?action=logout")).status in (200, 204)
+
+
+async def test_must_change_password_cannot_lock_out_a_service_account(api):
+    bot = (await api.post("/terraform/v1/users", {"username": "ci-bot2"})).body
+    reply = await api.put(f"/v3/users/{bot['id']}", {"mustChangePassword": True})
+    assert reply.status == 422 and reply.body["fieldName"] == "mustChangePassword"

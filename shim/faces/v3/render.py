@@ -96,7 +96,7 @@ def user(request: web.Request, u: User) -> dict[str, Any]:
         "enabled": u.enabled,
         "role": u.role,
         "principalIds": [f"local://{u.id}"],
-        "mustChangePassword": False,
+        "mustChangePassword": u.must_change_password,
         "created": policy.rfc3339(u.created),
         "createdTS": u.created,
         "links": links(request, "users", u.id),

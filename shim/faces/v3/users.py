@@ -23,7 +23,7 @@ async def create_user(request: web.Request) -> web.Response:
     if action == "changepassword":
         body = await http.read_json(request, "v3/change-password")
         actor = http.principal(request)
-        with password_attempt(request, actor.user.username, failure=422, exempt_known=False):
+        async with password_attempt(request, actor.user.username, failure=422, exempt_known=False):
             user = await http.core(request).users.change_password(
                 actor, body["currentPassword"], body["newPassword"]
             )
