@@ -47,18 +47,45 @@ class TokenService:
         enabled: bool = True, tf_doc: str | None = None,
     ) -> NewToken:
         owner = await self._owner(actor, user_id)
-        cluster = self._cluster(cluster_id)
+        cluster = self._derived_cluster(actor, self._cluster(cluster_id), "clusterId")
         if kind in SYSTEM_KINDS:
             if not actor.is_admin:
                 raise forbidden(f"only an admin may create {kind} tokens")
             return await self._insert(
-                owner, kind, now, description=description, ttl=0, requested=ttl,
-                cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+                owner, kind, now, description=description, ttl=self._capped(actor, 0, now),
+                requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
             )
         effective = policy.clamp_ttl(ttl, self.settings.minutes(MAX_TTL))
         return await self._insert(
-            owner, "api", now, description=description, ttl=effective, requested=ttl,
-            cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+            owner, "api", now, description=description, ttl=self._capped(actor, effective, now),
+            requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+        )
+
+    async def create_kubeconfig_for(self, actor: Principal, cluster_id: str, now: int) -> NewToken:
+        """generateKubeconfig's token: unscoped for an unscoped caller (as in Rancher); a
+        cluster-scoped caller gets its own scope, for its own cluster only, and no later end."""
+        scope = self._derived_cluster(actor, cluster_id, "cluster") if actor.token.cluster_id else ""
+        return await self.create_kubeconfig(actor.user.id, now, scope, parent=actor)
+
+    def _derived_cluster(self, actor: Principal, cluster_id: str, field: str) -> str:
+        """A cluster-scoped caller makes tokens of its own scope only (the default)."""
+        scope = actor.token.cluster_id
+        if scope and cluster_id and cluster_id != scope:
+            raise forbidden(f"a token scoped to cluster {scope} may not act for {field} {cluster_id}")
+        return scope or cluster_id
+
+    def _capped(self, actor: Principal | None, ttl: int, now: int) -> int:
+        """A cluster-scoped caller's new token ends no later than the caller's token."""
+        if actor is None or not actor.token.cluster_id:
+            return ttl
+        return policy.derived_ttl(ttl, now, self.hard_expiry(actor.token))
+
+    def hard_expiry(self, token: Token) -> int | None:
+        """When the token dies whatever its use: its ttl, for sessions the session setting."""
+        if token.kind != "session":
+            return token.expires
+        return policy.expires_ms(
+            token.created, policy.session_ttl(token.ttl, self.settings.minutes(SESSION_TTL))
         )
 
     async def create_session(
@@ -75,11 +102,14 @@ class TokenService:
             is_derived=False, last_activity=now,
         )
 
-    async def create_kubeconfig(self, user_id: str, now: int, cluster_id: str = "") -> NewToken:
+    async def create_kubeconfig(
+        self, user_id: str, now: int, cluster_id: str = "", *, parent: Principal | None = None
+    ) -> NewToken:
         minutes = self.settings.minutes(KUBECONFIG_TTL)
         effective = policy.clamp_ttl(minutes * policy.MINUTE_MS, self.settings.minutes(MAX_TTL))
         return await self._insert(
-            user_id, "kubeconfig", now, description="Kubeconfig token", ttl=effective,
+            user_id, "kubeconfig", now, description="Kubeconfig token",
+            ttl=self._capped(parent, effective, now),
             requested=minutes * policy.MINUTE_MS, cluster_id=cluster_id,
         )
 
