@@ -7,8 +7,11 @@ fully committed when the call returns, or not at all.
 from __future__ import annotations
 
 import abc
+import asyncio
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
+
+HASH_BATCH = 1000  # secrets hashed per transaction when token-hashing is switched on
 
 
 @dataclass(slots=True)
@@ -157,9 +160,42 @@ class Store(abc.ABC):
         """{(kind, expired at `now`): count} in one GROUP BY over tokens, for metrics."""
         raise NotImplementedError
 
+    async def enable_token_hashing(self, hasher, batch: int = HASH_BATCH) -> int:
+        """Set the feature and hash every plain secret; return how many this call hashed.
+
+        The feature is set in the transaction that hashes the first `batch` secrets: once
+        it commits no plain secret is stored again, and if it fails nothing changed. The
+        rest are hashed `batch` at a time, each batch its own transaction, pausing between
+        batches as long as each took (requests run meanwhile). Then `scrub_tokens()`.
+        Running it again resumes an interrupted rewrite.
+        """
+        loop = asyncio.get_running_loop()
+        total, after, enable = 0, "", True
+        while True:
+            started = loop.time()
+            hashed, last = await self.hash_secrets(hasher, after, batch, enable=enable)
+            total, enable = total + hashed, False
+            if last is None:  # none left after `after`; a concurrent writer may have held some
+                if not await self.has_plain_secrets():
+                    break
+            after = last or ""
+            await asyncio.sleep(max(loop.time() - started, 0.001))
+        await self.scrub_tokens()
+        return total
+
     @abc.abstractmethod
-    async def enable_token_hashing(self, hasher) -> int:
-        """In one transaction: set the feature and hash every plain secret."""
+    async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool) -> tuple[int, str | None]:
+        """In one transaction: hash up to `batch` plain secrets of tokens with ids after
+        `after`, in id order (and set the feature first, when `enable`); return how many,
+        and the last id hashed (None when there was none)."""
+
+    @abc.abstractmethod
+    async def has_plain_secrets(self) -> bool: ...
+
+    @abc.abstractmethod
+    async def scrub_tokens(self) -> None:
+        """Leave no copy of a replaced secret in the database's files where the backend
+        can: SQLite truncates its WAL, PostgreSQL rewrites the tokens table."""
 
     # settings, features, terraform documents
     @abc.abstractmethod

@@ -39,6 +39,7 @@ LISTENER_NAME = "token-shim-listener"  # application_name of the LISTEN connecti
 RECONNECT_DELAY = 0.2  # seconds: no busy loop when the server keeps dropping us
 ROWS = "rows"  # the NOTIFY payload of a write that changed stored tokens or users
 ROWS_MAX_AGE = 1.0  # seconds a cached token row may be served, whatever happens
+SCRUB_LOCK_TIMEOUT = "10s"  # how long VACUUM FULL tokens may wait for its lock
 _n = functools.cache(sql.numbered)
 log = logging.getLogger("shim.store")
 
@@ -85,6 +86,7 @@ class PostgresStore(Store):
                 await conn.execute(
                     "INSERT INTO schema_migrations VALUES ($1, $2)", version, int(time.time() * 1000)
                 )
+            await _no_secret_statistics(conn)
 
     @contextlib.asynccontextmanager
     async def _tx(self) -> AsyncIterator[asyncpg.Connection]:
@@ -233,18 +235,39 @@ class PostgresStore(Store):
         rows = await self.pool.fetch(_n(sql.COUNT_TOKENS_BY_KIND), now)
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
-    async def enable_token_hashing(self, hasher) -> int:
-        # The lock serialises callers and waits for plain inserts in flight, which
-        # the SELECT then sees; FOR UPDATE also holds off concurrent token updates.
+    async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):
+        # The lock serialises enablers and waits for plain inserts in flight, which the
+        # SELECT then sees; FOR UPDATE also holds off concurrent token updates.
         async with self._tx() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", HASHING_LOCK)
-            await conn.execute(_n(sql.UPSERT_FEATURE), "token-hashing", True)
-            rows = await conn.fetch(sql.SELECT_PLAIN_SECRETS + " FOR UPDATE")
+            if enable:
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", HASHING_LOCK)
+                await conn.execute(_n(sql.UPSERT_FEATURE), "token-hashing", True)
+                await _notify(conn, "features")
+            rows = await conn.fetch(_n(sql.SELECT_PLAIN_SECRETS) + " FOR UPDATE", after, batch)
             await conn.executemany(_n(sql.UPDATE_SECRET), [(hasher(s), tid) for tid, s in rows])
-            await _notify(conn, "features")
-            await _notify(conn, ROWS)
-        self._rows_changed()
-        return len(rows)
+            if rows:
+                await _notify(conn, ROWS)
+        if rows:
+            self._rows_changed()
+        return len(rows), (rows[-1][0] if rows else None)
+
+    async def has_plain_secrets(self) -> bool:
+        return await self.pool.fetchval(sql.ANY_PLAIN_SECRET) is not None
+
+    async def scrub_tokens(self) -> None:
+        """VACUUM FULL writes the table anew, without the dead row versions that still
+        hold replaced secrets (their pages would otherwise linger until reused). It locks
+        the table while it runs (about a second per 500k tokens); if it cannot get the
+        lock within SCRUB_LOCK_TIMEOUT it is left for an operator (logged)."""
+        async with self.pool.acquire() as conn:
+            try:
+                await conn.execute(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
+                await conn.execute("VACUUM FULL tokens")
+            except asyncpg.PostgresError as exc:
+                log.warning("VACUUM FULL tokens failed (%s): replaced secrets may remain in"
+                            " dead rows until it is run", exc)
+            finally:
+                await conn.execute("RESET lock_timeout")
 
     # settings, features, documents
     async def get_settings(self) -> dict[str, str]:
@@ -359,6 +382,15 @@ async def _listen(conn: asyncpg.Connection, on_change: Callable[[str], object],
             await asyncio.wait_for(lost.wait(), heartbeat)
             raise ConnectionError("listener connection closed")
         await asyncio.wait_for(conn.execute("SELECT 1"), heartbeat)
+
+
+async def _no_secret_statistics(conn: asyncpg.Connection) -> None:
+    """ANALYZE would copy sample values of `secret` into pg_statistic: it never samples it."""
+    target = await conn.fetchval(
+        "SELECT attstattarget FROM pg_attribute"
+        " WHERE attrelid = 'tokens'::regclass AND attname = 'secret'")
+    if target != 0:
+        await conn.execute("ALTER TABLE tokens ALTER COLUMN secret SET STATISTICS 0")
 
 
 async def _notify(conn: asyncpg.Connection, what: str) -> None:

@@ -51,7 +51,11 @@ PURGE_EXPIRED = (
 COUNT_TOKENS_BY_KIND = (
     "SELECT kind, (expires IS NOT NULL AND expires <= ?), count(*) FROM tokens GROUP BY 1, 2"
 )
-SELECT_PLAIN_SECRETS = "SELECT id, secret FROM tokens WHERE secret NOT LIKE '$%'"
+# Batches of plain secrets in id order (the primary key): each batch starts where the last ended.
+SELECT_PLAIN_SECRETS = (
+    "SELECT id, secret FROM tokens WHERE id > ? AND secret NOT LIKE '$%' ORDER BY id LIMIT ?"
+)
+ANY_PLAIN_SECRET = "SELECT 1 FROM tokens WHERE secret NOT LIKE '$%' LIMIT 1"
 # Bumps the version: a writer that read the plain secret must not write it back.
 UPDATE_SECRET = "UPDATE tokens SET secret = ?, version = version + 1 WHERE id = ?"
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import sqlite3
 import time
 from dataclasses import replace
@@ -26,6 +28,7 @@ from shim.store.rowcache import RowCache
 
 CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (run in a thread)
 OTHERS_CHECK = 0.005  # seconds a commit by another process may go unseen by token reads
+log = logging.getLogger("shim.store")
 
 
 class SqliteStore(Store):
@@ -45,6 +48,8 @@ class SqliteStore(Store):
         return self._db
 
     async def open(self) -> None:
+        if self.path != ":memory:":
+            _create_private(self.path)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode: a committed transaction survives a crash of the
@@ -60,6 +65,8 @@ class SqliteStore(Store):
         self._db = db
         self._migrate()
         if self.path != ":memory:":
+            # What an earlier process left in the WAL (it may have died mid-rewrite) goes now.
+            await asyncio.to_thread(_truncate_wal, self.path)
             self._checkpointer = asyncio.create_task(self._checkpoints())
 
     async def _checkpoints(self) -> None:
@@ -248,12 +255,22 @@ class SqliteStore(Store):
         rows = self.db.execute(sql.COUNT_TOKENS_BY_KIND, (now,))
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
-    async def enable_token_hashing(self, hasher) -> int:
+    async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):
         with self._tx() as db:
-            db.execute(sql.UPSERT_FEATURE, ("token-hashing", True))
-            rows = db.execute(sql.SELECT_PLAIN_SECRETS).fetchall()
+            if enable:
+                db.execute(sql.UPSERT_FEATURE, ("token-hashing", True))
+            rows = db.execute(sql.SELECT_PLAIN_SECRETS, (after, batch)).fetchall()
             db.executemany(sql.UPDATE_SECRET, [(hasher(secret), tid) for tid, secret in rows])
-        return len(rows)
+        return len(rows), (rows[-1][0] if rows else None)
+
+    async def has_plain_secrets(self) -> bool:
+        return self.db.execute(sql.ANY_PLAIN_SECRET).fetchone() is not None
+
+    async def scrub_tokens(self) -> None:
+        """The WAL still holds the pages as they were before (plain secrets): copy it
+        into the database file (whose freed bytes secure_delete zeroes) and truncate it."""
+        if self.path != ":memory:":
+            await asyncio.to_thread(_truncate_wal, self.path)
 
     # settings, features, documents
     async def get_settings(self) -> dict[str, str]:
@@ -344,6 +361,29 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except sqlite3.Error:  # busy or locked: the next round catches up
         pass
+
+
+def _create_private(path: str) -> None:
+    """Create a new database file readable by its owner only; SQLite gives the -wal
+    and -shm files it makes next to it the same mode. An existing file is left as is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def _truncate_wal(path: str, attempts: int = 20) -> None:
+    """Checkpoint the whole WAL and truncate it to zero bytes (retried while busy)."""
+    conn = sqlite3.connect(path, timeout=5)
+    try:
+        for _ in range(attempts):
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.05)
+        log.warning("could not truncate the WAL of %s: readers kept it busy", path)
+    finally:
+        conn.close()
 
 
 def _statements(script: str) -> list[str]:
