@@ -108,3 +108,14 @@ async def test_deleting_a_user_deletes_their_tokens(api):
     assert (await api.delete(f"/v3/users/{user.user_id}")).status == 204
     assert (await api.as_(bearer).get("/v3")).status == 401
     assert (await api.get(f"/v3/tokens?userId={user.user_id}")).body["data"] == []
+
+
+async def test_a_username_with_a_trailing_newline_is_refused_on_every_face(api):
+    """Python's `$` matches before a final newline (issue 13.10)."""
+    for username in ("admin\n", "ruth\n", "ruth\r\n", "\nruth"):
+        reply = await api.post("/v3/users", {"username": username, "password": "user-password-1"})
+        assert reply.status == 422 and reply.body["fieldName"] == "username", (username, reply.body)
+        reply = await api.post("/terraform/v1/users", {"username": username})
+        assert reply.status == 422, (username, reply.body)
+    assert [u["username"] for u in (await api.get("/v3/users")).body["data"]] == ["admin"]
+    assert (await api.login("admin\n", "admin-password-1")).status == 401
