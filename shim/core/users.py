@@ -78,21 +78,24 @@ class UserService:
     async def update(
         self, actor: Principal, user_id: str, body: dict[str, Any], tf_doc: str | None = None
     ) -> User:
-        user = await self.get(actor, user_id)
-        if "username" in body and body["username"] != user.username:
-            raise invalid_field("username", body["username"], "is immutable")
+        """Decided on the row as locked for the write: concurrent writers queue."""
         changes = {k: body[k] for k in ("name", "enabled", "role") if k in body}
-        if not actor.is_admin and set(changes) - {"name"}:
-            raise forbidden("only an admin may change enabled or role")
-        if user.id == actor.user.id and (changes.get("enabled") is False or changes.get("role") == "user"):
-            raise invalid_field("enabled" if "enabled" in changes else "role",
-                                changes.get("enabled", changes.get("role")),
-                                "would lock you out: an admin may not disable or demote themselves")
         if tf_doc is not None:
             changes["tf_doc"] = tf_doc
-        if all(getattr(user, k) == v for k, v in changes.items()):
-            return user
-        return await self.store.update_user(replace(user, **changes))
+
+        def change(user: User) -> User:
+            if not actor.may_see(user.id):
+                raise not_found(f"{user_id} not found")
+            _check_update(actor, user, body, changes)
+            return replace(user, **changes)
+
+        return await self._change(user_id, change)
+
+    async def _change(self, user_id: str, change) -> User:
+        updated = await self.store.change_user(user_id, change)
+        if updated is None:
+            raise not_found(f"{user_id} not found")
+        return updated
 
     async def delete(self, actor: Principal, user_id: str) -> None:
         _require_admin(actor)
@@ -114,9 +117,8 @@ class UserService:
 
     async def _store_password(self, user: User, new: str) -> User:
         """Tokens are untouched: changing a password never logs anyone out."""
-        fresh = await self.store.get_user(user.id) or user
         password_hash = await asyncio.to_thread(crypto.hash_password, new)
-        return await self.store.update_user(replace(fresh, password_hash=password_hash))
+        return await self._change(user.id, lambda fresh: replace(fresh, password_hash=password_hash))
 
     async def check_password(self, username: str, password: str) -> User:
         """The user for a correct password; 401 otherwise, 403 when disabled."""
@@ -128,6 +130,17 @@ class UserService:
         if not user.enabled:
             raise forbidden("user is disabled")
         return user
+
+
+def _check_update(actor: Principal, user: User, body: dict[str, Any], changes: dict) -> None:
+    if "username" in body and body["username"] != user.username:
+        raise invalid_field("username", body["username"], "is immutable")
+    if not actor.is_admin and set(changes) - {"name", "tf_doc"}:
+        raise forbidden("only an admin may change enabled or role")
+    if user.id == actor.user.id and (changes.get("enabled") is False or changes.get("role") == "user"):
+        raise invalid_field("enabled" if "enabled" in changes else "role",
+                            changes.get("enabled", changes.get("role")),
+                            "would lock you out: an admin may not disable or demote themselves")
 
 
 def _require_admin(actor: Principal) -> None:

@@ -110,6 +110,11 @@ class Store(abc.ABC):
         """Write `user` if the stored version is still user.version; return it bumped."""
 
     @abc.abstractmethod
+    async def change_user(self, user_id: str, change: Callable[[User], User]) -> User | None:
+        """As change_token, for a user: `change` decides on the row as locked for the write,
+        so concurrent writers (on any replica) queue instead of failing or losing updates."""
+
+    @abc.abstractmethod
     async def delete_user(self, user_id: str) -> bool:
         """Delete the user and all their tokens."""
 

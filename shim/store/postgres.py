@@ -156,6 +156,20 @@ class PostgresStore(Store):
             raise Conflict(f"user {user.id} changed concurrently")
         return _bumped(user)
 
+    async def change_user(self, user_id: str, change) -> User | None:
+        async with self._tx() as conn:
+            row = await conn.fetchrow(_n(sql.SELECT_USER) + " FOR UPDATE", user_id)
+            if row is None:
+                return None
+            user = sql.user_from(row)
+            updated = change(user)
+            if updated == user:
+                return user
+            await conn.execute(_n(sql.UPDATE_USER), *sql.update_user_params(updated))
+            await _notify(conn, ROWS)
+        self._rows_changed()
+        return _bumped(updated)
+
     async def delete_user(self, user_id: str) -> bool:
         return await self._write(sql.DELETE_USER, user_id, rows=True) == 1
 

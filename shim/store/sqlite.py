@@ -158,6 +158,18 @@ class SqliteStore(Store):
             raise Conflict(f"user {user.id} changed concurrently")
         return _bumped(user)
 
+    async def change_user(self, user_id: str, change) -> User | None:
+        with self._tx() as db:  # BEGIN IMMEDIATE: no other writer until COMMIT
+            row = db.execute(sql.SELECT_USER, (user_id,)).fetchone()
+            if row is None:
+                return None
+            user = sql.user_from(row)
+            updated = change(user)
+            if updated == user:
+                return user
+            db.execute(sql.UPDATE_USER, sql.update_user_params(updated))
+        return _bumped(updated)
+
     async def delete_user(self, user_id: str) -> bool:
         with self._tx() as db:
             return db.execute(sql.DELETE_USER, (user_id,)).rowcount == 1
