@@ -10,7 +10,7 @@ from shim.core.features import FeatureService
 from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.errors import ApiError, bad_request, forbidden, invalid_field, not_found
-from shim.settings_catalog import KUBECONFIG_TTL, MAX_TTL, SESSION_TTL
+from shim.settings_catalog import IDLE_TTL, KUBECONFIG_TTL, MAX_TTL, SESSION_TTL
 from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery
 
 SYSTEM_KINDS = ("kubectl-shell", "agent", "compose-token", "helm-token", "drain-node")
@@ -157,7 +157,13 @@ class TokenService:
     async def list(self, actor: Principal, query: TokenQuery) -> list[Token]:
         if not actor.is_admin:
             query = replace(query, user_id=actor.user.id)
-        return await self.store.list_tokens(query)
+        return await self.store.list_tokens(replace(query, **self.death_settings()))
+
+    def death_settings(self) -> dict[str, int]:
+        """The settings that also end sessions, in ms, as the store's queries take them."""
+        session = self.settings.minutes(SESSION_TTL)
+        idle = policy.effective_idle_minutes(self.settings.minutes(IDLE_TTL), session)
+        return {"session_ms": session * policy.MINUTE_MS, "idle_ms": idle * policy.MINUTE_MS}
 
     async def update(
         self, actor: Principal, token_id: str, changes: dict[str, Any], now: int,
@@ -222,7 +228,7 @@ class TokenService:
         return await self.store.delete_sessions(actor.user.id)
 
     async def purge(self, now: int, batch: int) -> int:
-        return await self.store.purge_expired(now, batch)
+        return await self.store.purge_expired(now, batch, **self.death_settings())
 
 
 def _changed(token_id: str) -> ApiError:

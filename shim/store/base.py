@@ -46,6 +46,7 @@ class Token:  # treat as immutable: change with dataclasses.replace
     uuid: str = ""
     version: int = 1
     tf_doc: str | None = None
+    expired_at: int | None = None  # when it was refused as expired or idle: dead for good
 
     @property
     def expires(self) -> int | None:
@@ -62,7 +63,9 @@ class TokenQuery:
     ttl: int | None = None
     kind: str | None = None
     enabled: bool | None = None
-    expired: bool | None = None
+    expired: bool | None = None  # as authentication judges it, with the two settings below
+    session_ms: int = 0  # the session TTL setting in ms (0: sessions live their own ttl)
+    idle_ms: int = 0  # the effective idle timeout in ms (0: none)
     cluster_id: str | None = None
     after: str | None = None
     limit: int = 1000
@@ -158,10 +161,17 @@ class Store(abc.ABC):
         """Record use (and, for sessions, activity) without bumping the version."""
 
     @abc.abstractmethod
-    async def purge_expired(self, now: int, batch: int) -> int:
-        """Delete up to `batch` expired tokens; return how many."""
+    async def expire_token(self, token_id: str, now: int) -> None:
+        """Record that the token was refused as expired (expired_at; the version is bumped):
+        it stays dead whatever the settings say later."""
 
-    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
+    @abc.abstractmethod
+    async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
+                            idle_ms: int = 0) -> int:
+        """Delete up to `batch` dead tokens (see TokenQuery.expired); return how many."""
+
+    async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
+                                   idle_ms: int = 0) -> dict[tuple[str, bool], int]:
         """{(kind, expired at `now`): count} in one GROUP BY over tokens, for metrics."""
         raise NotImplementedError
 

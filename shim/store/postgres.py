@@ -242,11 +242,18 @@ class PostgresStore(Store):
             await self._write(sql.TOUCH_TOKEN, now, token_id)
         self._rows.touched(token_id, now, activity)
 
-    async def purge_expired(self, now: int, batch: int) -> int:
-        return await self._write(sql.PURGE_EXPIRED, now, batch, rows=True)
+    async def expire_token(self, token_id: str, now: int) -> None:
+        await self._write(sql.EXPIRE_TOKEN, now, token_id, rows=True)
 
-    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
-        rows = await self.pool.fetch(_n(sql.COUNT_TOKENS_BY_KIND), now)
+    async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
+                            idle_ms: int = 0) -> int:
+        text, params = sql.purge_expired(now, batch, session_ms, idle_ms)
+        return await self._write(text, *params, rows=True)
+
+    async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
+                                   idle_ms: int = 0) -> dict[tuple[str, bool], int]:
+        text, params = sql.count_tokens_by_kind(now, session_ms, idle_ms)
+        rows = await self.pool.fetch(sql.numbered(text), *params)
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
     async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):

@@ -259,12 +259,19 @@ class SqliteStore(Store):
                 db.execute(sql.TOUCH_TOKEN, (now, token_id))
         self._rows.touched(token_id, now, activity)
 
-    async def purge_expired(self, now: int, batch: int) -> int:
+    async def expire_token(self, token_id: str, now: int) -> None:
         with self._tx() as db:
-            return db.execute(sql.PURGE_EXPIRED, (now, batch)).rowcount
+            db.execute(sql.EXPIRE_TOKEN, (now, token_id))
 
-    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
-        rows = self.db.execute(sql.COUNT_TOKENS_BY_KIND, (now,))
+    async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
+                            idle_ms: int = 0) -> int:
+        text, params = sql.purge_expired(now, batch, session_ms, idle_ms)
+        with self._tx() as db:
+            return db.execute(text, params).rowcount
+
+    async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
+                                   idle_ms: int = 0) -> dict[tuple[str, bool], int]:
+        rows = self.db.execute(*sql.count_tokens_by_kind(now, session_ms, idle_ms))
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
     async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):
