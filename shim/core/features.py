@@ -55,6 +55,8 @@ class FeatureService:
         if self.locked(name):
             if not effective:
                 raise ApiError(422, "InvalidBodyContent", f"{name} is locked")
+            if await self.store.has_plain_secrets():  # a rewrite was cut short: finish it
+                await self.store.enable_token_hashing(crypto.hash_secret)
             return
         if effective:
             await self.store.enable_token_hashing(crypto.hash_secret)

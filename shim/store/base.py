@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-HASH_BATCH = 1000  # secrets hashed per transaction when token-hashing is switched on
+HASH_BATCH = 500  # secrets hashed per transaction when token-hashing is switched on
 
 
 @dataclass(slots=True)
@@ -81,6 +81,8 @@ class HashingRequired(Exception):
 
 
 class Store(abc.ABC):
+    blocks_loop = True  # statements run on the event loop (SQLite): pause between batches
+
     @abc.abstractmethod
     async def open(self) -> None:
         """Connect and apply pending migrations."""
@@ -181,7 +183,8 @@ class Store(abc.ABC):
         The feature is set in the transaction that hashes the first `batch` secrets: once
         it commits no plain secret is stored again, and if it fails nothing changed. The
         rest are hashed `batch` at a time, each batch its own transaction, pausing between
-        batches as long as each took (requests run meanwhile). Then `scrub_tokens()`.
+        batches as long as each took where statements block the loop (requests run
+        meanwhile). Then `scrub_tokens()`.
         Running it again resumes an interrupted rewrite.
         """
         loop = asyncio.get_running_loop()
@@ -194,7 +197,8 @@ class Store(abc.ABC):
                 if not await self.has_plain_secrets():
                     break
             after = last or ""
-            await asyncio.sleep(max(loop.time() - started, 0.001))
+            pause = loop.time() - started if self.blocks_loop else 0
+            await asyncio.sleep(pause)
         await self.scrub_tokens()
         return total
 

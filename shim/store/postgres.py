@@ -45,6 +45,8 @@ log = logging.getLogger("shim.store")
 
 
 class PostgresStore(Store):
+    blocks_loop = False  # asyncpg awaits the server: only hashing runs on the loop
+
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.url = url
         self._sizes = {"min_size": min_size, "max_size": max_size}

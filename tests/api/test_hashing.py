@@ -202,3 +202,14 @@ async def test_no_secret_is_left_in_the_postgres_tokens_table_files(make_api, co
         await conn.close()
     for body in made:
         assert (await api.as_(body["token"]).get("/v3")).status == 200
+
+
+async def test_switching_hashing_on_again_finishes_a_rewrite_cut_short(api, core):
+    made = [await api.new_token() for _ in range(3)]
+    await core.store.hash_secrets(crypto.hash_secret, "", 1, enable=True)  # then "cancelled"
+    await core.features.refresh()
+    assert await core.store.has_plain_secrets()
+    assert (await api.put(FEATURE, {"value": True})).status == 200
+    assert not await core.store.has_plain_secrets()
+    for body in made:
+        assert (await api.as_(body["token"]).get("/v3")).status == 200
