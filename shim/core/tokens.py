@@ -64,14 +64,17 @@ class TokenService:
     async def create_kubeconfig_for(self, actor: Principal, cluster_id: str, now: int) -> NewToken:
         """generateKubeconfig's token: unscoped for an unscoped caller (as in Rancher); a
         cluster-scoped caller gets its own scope, for its own cluster only, and no later end."""
-        scope = self._derived_cluster(actor, cluster_id, "cluster") if actor.token.cluster_id else ""
+        scope = ""
+        if actor.token.cluster_id:
+            scope = self._derived_cluster(actor, cluster_id, "cluster")
         return await self.create_kubeconfig(actor.user.id, now, scope, parent=actor)
 
     def _derived_cluster(self, actor: Principal, cluster_id: str, field: str) -> str:
         """A cluster-scoped caller makes tokens of its own scope only (the default)."""
         scope = actor.token.cluster_id
         if scope and cluster_id and cluster_id != scope:
-            raise forbidden(f"a token scoped to cluster {scope} may not act for {field} {cluster_id}")
+            raise forbidden(
+                f"a token scoped to cluster {scope} may not act for {field} {cluster_id}")
         return scope or cluster_id
 
     def _capped(self, actor: Principal | None, ttl: int, now: int) -> int:

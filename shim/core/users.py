@@ -118,7 +118,8 @@ class UserService:
     async def _store_password(self, user: User, new: str) -> User:
         """Tokens are untouched: changing a password never logs anyone out."""
         password_hash = await asyncio.to_thread(crypto.hash_password, new)
-        return await self._change(user.id, lambda fresh: replace(fresh, password_hash=password_hash))
+        return await self._change(
+            user.id, lambda fresh: replace(fresh, password_hash=password_hash))
 
     async def check_password(self, username: str, password: str) -> User:
         """The user for a correct password; 401 otherwise, 403 when disabled."""
@@ -137,7 +138,8 @@ def _check_update(actor: Principal, user: User, body: dict[str, Any], changes: d
         raise invalid_field("username", body["username"], "is immutable")
     if not actor.is_admin and set(changes) - {"name", "tf_doc"}:
         raise forbidden("only an admin may change enabled or role")
-    if user.id == actor.user.id and (changes.get("enabled") is False or changes.get("role") == "user"):
+    locks_out = changes.get("enabled") is False or changes.get("role") == "user"
+    if user.id == actor.user.id and locks_out:
         raise invalid_field("enabled" if "enabled" in changes else "role",
                             changes.get("enabled", changes.get("role")),
                             "would lock you out: an admin may not disable or demote themselves")

@@ -203,7 +203,9 @@ class Store(abc.ABC):
         return total
 
     @abc.abstractmethod
-    async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool) -> tuple[int, str | None]:
+    async def hash_secrets(
+        self, hasher, after: str, batch: int, *, enable: bool
+    ) -> tuple[int, str | None]:
         """In one transaction: hash up to `batch` plain secrets of tokens with ids after
         `after`, in id order (and set the feature first, when `enable`); return how many,
         and the last id hashed (None when there was none)."""
