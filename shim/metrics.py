@@ -44,9 +44,9 @@ class Metrics:
         self.purge_runs.inc()
         self.purged.set(count)
 
-    async def count_tokens(self, store: Store, now: int) -> None:
+    async def count_tokens(self, store: Store, now: int, deaths: dict | None = None) -> None:
         try:
-            counts = await store.count_tokens_by_kind(now)
+            counts = await store.count_tokens_by_kind(now, **(deaths or {}))
         except NotImplementedError:
             return
         self.tokens.clear()
@@ -116,6 +116,6 @@ async def scrape(request: web.Request) -> web.Response:
         principal = await core.auth.authenticate(credential(request), request.path, now)
         if not principal.is_admin:
             raise forbidden("only an admin may read metrics")
-    await app[METRICS].count_tokens(core.store, now)
+    await app[METRICS].count_tokens(core.store, now, core.tokens.death_settings())
     body = generate_latest(app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

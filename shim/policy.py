@@ -101,6 +101,15 @@ def allowed_before_password_change(method: str, path: str, action: str | None) -
     return (method, path.rstrip("/"), action) in BEFORE_PASSWORD_CHANGE
 
 
+def derived_ttl(ttl_ms: int, now_ms: int, parent_expires_ms: int | None) -> int:
+    """A token made by a token never outlives it: `ttl_ms` (0 = never) cut to end no
+    later than `parent_expires_ms` (None = the parent never expires)."""
+    if parent_expires_ms is None:
+        return ttl_ms
+    left = max(parent_expires_ms - now_ms, 1)
+    return left if ttl_ms == NEVER else min(ttl_ms, left)
+
+
 def renewal_reason(
     enabled: bool, created_ms: int, ttl_ms: int, renew_before_ms: int, now_ms: int
 ) -> str | None:

@@ -36,7 +36,11 @@ class Authenticator:
         if (token.kind == EXT) != ext:  # as in Rancher, each bearer form finds only its kind
             raise unauthorized("unknown token")
         refused = _refusal(crypto.verify_secret(token.secret, secret), token, user)
-        refused = refused or self.death(token, now)
+        if not refused:
+            refused = self.death(token, now)
+            if refused and token.kind == "session" and token.expired_at is None:
+                # Dead for good: raising the settings again must not revive it.
+                await self.store.expire_token(token.id, now)
         if not refused and not policy.cluster_allows(token.cluster_id, path):
             refused = "cluster scope"
         if refused:
@@ -50,7 +54,11 @@ class Authenticator:
         return self.death(token, now) is None
 
     def death(self, token: Token, now: int) -> str | None:
-        """Why the token is no longer alive ("expired" or "idle"), or None."""
+        """Why the token is no longer alive ("expired" or "idle"), or None.
+
+        The store's `expired` queries and the purge judge the same way (sql.deaths)."""
+        if token.expired_at is not None:
+            return "expired"
         if token.kind != "session":
             return "expired" if policy.is_expired(token.created, token.ttl, now) else None
         session = self.settings.minutes(SESSION_TTL)

@@ -24,10 +24,12 @@ class FeatureService:
             self._stored = await self.store.get_features()
 
     async def start(self) -> None:
-        """Hash what is still plain when hashing is on by default."""
+        """Hash what is still plain when hashing is on (by default, or a rewrite was cut short)."""
         await self.refresh()
-        if self.value(TOKEN_HASHING) and not self._stored.get(TOKEN_HASHING):
-            await self.store.enable_token_hashing(crypto.hash_secret)
+        if not self.value(TOKEN_HASHING):
+            return
+        if not self._stored.get(TOKEN_HASHING) or await self.store.has_plain_secrets():
+            await self.store.enable_token_hashing(crypto.hash_secret)  # or finish it
             await self.refresh()
 
     def names(self) -> list[str]:
@@ -53,6 +55,8 @@ class FeatureService:
         if self.locked(name):
             if not effective:
                 raise ApiError(422, "InvalidBodyContent", f"{name} is locked")
+            if await self.store.has_plain_secrets():  # a rewrite was cut short: finish it
+                await self.store.enable_token_hashing(crypto.hash_secret)
             return
         if effective:
             await self.store.enable_token_hashing(crypto.hash_secret)

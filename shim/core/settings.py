@@ -17,7 +17,7 @@ from shim.settings_catalog import (
 )
 from shim.store.base import Conflict, Store
 
-_INTEGER = re.compile(r"^-?[0-9]{1,18}$")
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
 # What kind of write is refused, for a message that fits it (see cross_rule_text).
 V3_SETTING_WRITE = "v3 setting"  # one setting on the v3 face, which mirrors Rancher
 SETTING_WRITE = "setting"  # one setting on the Terraform face
@@ -87,7 +87,7 @@ class SettingsService:
         """The value as the setting's JSON type, or `raw` unchanged when it is not one."""
         if name in BOOLEAN_SETTINGS:
             return {"true": True, "false": False}.get(raw, raw) if isinstance(raw, str) else raw
-        if isinstance(raw, str) and _INTEGER.match(raw):
+        if isinstance(raw, str) and _INTEGER.fullmatch(raw):
             return int(raw)
         if isinstance(raw, float) and raw.is_integer():
             return int(raw)

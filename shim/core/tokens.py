@@ -11,7 +11,7 @@ from shim.core.features import FeatureService
 from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.errors import ApiError, bad_request, forbidden, invalid_field, not_found
-from shim.settings_catalog import KUBECONFIG_TTL, MAX_TTL, SESSION_TTL
+from shim.settings_catalog import IDLE_TTL, KUBECONFIG_TTL, MAX_TTL, SESSION_TTL
 from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery
 
 SYSTEM_KINDS = ("kubectl-shell", "agent", "compose-token", "helm-token", "drain-node")
@@ -50,20 +50,50 @@ class TokenService:
     ) -> NewToken:
         """`check_ttl` sees the effective (clamped) ttl before anything is written."""
         owner = await self._owner(actor, user_id)
-        cluster = self._cluster(cluster_id)
+        cluster = self._derived_cluster(actor, self._cluster(cluster_id), "clusterId")
         if kind in SYSTEM_KINDS:
             if not actor.is_admin:
                 raise forbidden(f"only an admin may create {kind} tokens")
             check_ttl(0)
             return await self._insert(
-                owner, kind, now, description=description, ttl=0, requested=ttl,
-                cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+                owner, kind, now, description=description, ttl=self._capped(actor, 0, now),
+                requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
             )
         effective = policy.clamp_ttl(ttl, self.settings.minutes(MAX_TTL))
         check_ttl(effective)
         return await self._insert(
-            owner, "api", now, description=description, ttl=effective, requested=ttl,
-            cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+            owner, "api", now, description=description, ttl=self._capped(actor, effective, now),
+            requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+        )
+
+    async def create_kubeconfig_for(self, actor: Principal, cluster_id: str, now: int) -> NewToken:
+        """generateKubeconfig's token: unscoped for an unscoped caller (as in Rancher); a
+        cluster-scoped caller gets its own scope, for its own cluster only, and no later end."""
+        scope = ""
+        if actor.token.cluster_id:
+            scope = self._derived_cluster(actor, cluster_id, "cluster")
+        return await self.create_kubeconfig(actor.user.id, now, scope, parent=actor)
+
+    def _derived_cluster(self, actor: Principal, cluster_id: str, field: str) -> str:
+        """A cluster-scoped caller makes tokens of its own scope only (the default)."""
+        scope = actor.token.cluster_id
+        if scope and cluster_id and cluster_id != scope:
+            raise forbidden(
+                f"a token scoped to cluster {scope} may not act for {field} {cluster_id}")
+        return scope or cluster_id
+
+    def _capped(self, actor: Principal | None, ttl: int, now: int) -> int:
+        """A cluster-scoped caller's new token ends no later than the caller's token."""
+        if actor is None or not actor.token.cluster_id:
+            return ttl
+        return policy.derived_ttl(ttl, now, self.hard_expiry(actor.token))
+
+    def hard_expiry(self, token: Token) -> int | None:
+        """When the token dies whatever its use: its ttl, for sessions the session setting."""
+        if token.kind != "session":
+            return token.expires
+        return policy.expires_ms(
+            token.created, policy.session_ttl(token.ttl, self.settings.minutes(SESSION_TTL))
         )
 
     async def create_session(
@@ -80,11 +110,14 @@ class TokenService:
             is_derived=False, last_activity=now,
         )
 
-    async def create_kubeconfig(self, user_id: str, now: int, cluster_id: str = "") -> NewToken:
+    async def create_kubeconfig(
+        self, user_id: str, now: int, cluster_id: str = "", *, parent: Principal | None = None
+    ) -> NewToken:
         minutes = self.settings.minutes(KUBECONFIG_TTL)
         effective = policy.clamp_ttl(minutes * policy.MINUTE_MS, self.settings.minutes(MAX_TTL))
         return await self._insert(
-            user_id, "kubeconfig", now, description="Kubeconfig token", ttl=effective,
+            user_id, "kubeconfig", now, description="Kubeconfig token",
+            ttl=self._capped(parent, effective, now),
             requested=minutes * policy.MINUTE_MS, cluster_id=cluster_id,
         )
 
@@ -136,7 +169,13 @@ class TokenService:
             return []
         if query.kind is None:
             query = replace(query, not_kind=EXT)
-        return await self.store.list_tokens(query)
+        return await self.store.list_tokens(replace(query, **self.death_settings()))
+
+    def death_settings(self) -> dict[str, int]:
+        """The settings that also end sessions, in ms, as the store's queries take them."""
+        session = self.settings.minutes(SESSION_TTL)
+        idle = policy.effective_idle_minutes(self.settings.minutes(IDLE_TTL), session)
+        return {"session_ms": session * policy.MINUTE_MS, "idle_ms": idle * policy.MINUTE_MS}
 
     async def update(
         self, actor: Principal, token_id: str, changes: dict[str, Any], now: int,
@@ -204,7 +243,7 @@ class TokenService:
         return await self.store.delete_sessions(actor.user.id)
 
     async def purge(self, now: int, batch: int) -> int:
-        return await self.store.purge_expired(now, batch)
+        return await self.store.purge_expired(now, batch, **self.death_settings())
 
 
 def _changed(token_id: str) -> ApiError:

@@ -80,26 +80,26 @@ class UserService:
     async def update(
         self, actor: Principal, user_id: str, body: dict[str, Any], tf_doc: str | None = None
     ) -> User:
-        user = await self.get(actor, user_id)
-        if "username" in body and body["username"] != user.username:
-            raise invalid_field("username", body["username"], "is immutable")
+        """Decided on the row as locked for the write: concurrent writers queue."""
         changes = {k: body[k] for k in ("name", "enabled", "role") if k in body}
         if "mustChangePassword" in body:
             changes["must_change_password"] = body["mustChangePassword"]
-            if body["mustChangePassword"] and not crypto.is_password_hash(user.password_hash):
-                raise invalid_field("mustChangePassword", True,
-                                    "cannot be set on a service account: it has no password")
-        if not actor.is_admin and set(changes) - {"name"}:
-            raise forbidden("only an admin may change enabled, role or mustChangePassword")
-        if user.id == actor.user.id and (changes.get("enabled") is False or changes.get("role") == "user"):
-            raise invalid_field("enabled" if "enabled" in changes else "role",
-                                changes.get("enabled", changes.get("role")),
-                                "would lock you out: an admin may not disable or demote themselves")
         if tf_doc is not None:
             changes["tf_doc"] = tf_doc
-        if all(getattr(user, k) == v for k, v in changes.items()):
-            return user
-        return await self.store.update_user(replace(user, **changes))
+
+        def change(user: User) -> User:
+            if not actor.may_see(user.id):
+                raise not_found(f"{user_id} not found")
+            _check_update(actor, user, body, changes)
+            return replace(user, **changes)
+
+        return await self._change(user_id, change)
+
+    async def _change(self, user_id: str, change) -> User:
+        updated = await self.store.change_user(user_id, change)
+        if updated is None:
+            raise not_found(f"{user_id} not found")
+        return updated
 
     async def delete(self, actor: Principal, user_id: str) -> None:
         _require_admin(actor)
@@ -125,12 +125,11 @@ class UserService:
         The user changing it themselves clears mustChangePassword; an admin's setpassword
         leaves it as it is.
         """
-        fresh = await self.store.get_user(user.id) or user
         password_hash = await asyncio.to_thread(crypto.hash_password, new)
-        changes = {"password_hash": password_hash}
+        changes: dict[str, Any] = {"password_hash": password_hash}
         if changed_by_user:
             changes["must_change_password"] = False
-        return await self.store.update_user(replace(fresh, **changes))
+        return await self._change(user.id, lambda fresh: replace(fresh, **changes))
 
     async def check_password(self, username: str, password: str) -> User:
         """The user for a correct password; the same 401 for every failure.
@@ -149,6 +148,21 @@ class UserService:
         if not user.enabled:
             raise unauthorized("disabled user")
         return user
+
+
+def _check_update(actor: Principal, user: User, body: dict[str, Any], changes: dict) -> None:
+    if "username" in body and body["username"] != user.username:
+        raise invalid_field("username", body["username"], "is immutable")
+    if changes.get("must_change_password") and not crypto.is_password_hash(user.password_hash):
+        raise invalid_field("mustChangePassword", True,
+                            "cannot be set on a service account: it has no password")
+    if not actor.is_admin and set(changes) - {"name", "tf_doc"}:
+        raise forbidden("only an admin may change enabled, role or mustChangePassword")
+    locks_out = changes.get("enabled") is False or changes.get("role") == "user"
+    if user.id == actor.user.id and locks_out:
+        raise invalid_field("enabled" if "enabled" in changes else "role",
+                            changes.get("enabled", changes.get("role")),
+                            "would lock you out: an admin may not disable or demote themselves")
 
 
 def _require_admin(actor: Principal) -> None:

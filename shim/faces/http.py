@@ -78,7 +78,24 @@ async def read_json(request: web.Request, schema: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(422, "InvalidFormat", "the body must be a JSON object")
     request.app[SCHEMAS].validate(schema, body)
-    return body
+    return whole_numbers(body)
+
+
+def whole_numbers(value: Any) -> Any:
+    """Integral floats (`3e4`, `30000.0`) as ints, in place: integers in, integers out.
+
+    JSON has one number type, and the schemas' `integer` admits 30000.0; a fraction
+    has already been refused where an integer is meant. Beyond 64 bits a float stays.
+    """
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**63 else value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (float, dict, list)):
+                value[key] = whole_numbers(item)
+    elif isinstance(value, list):
+        value[:] = [whole_numbers(item) for item in value]
+    return value
 
 
 def parse_json(raw: bytes) -> Any:

@@ -7,8 +7,11 @@ fully committed when the call returns, or not at all.
 from __future__ import annotations
 
 import abc
+import asyncio
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
+
+HASH_BATCH = 500  # secrets hashed per transaction when token-hashing is switched on
 
 
 @dataclass(slots=True)
@@ -44,6 +47,7 @@ class Token:  # treat as immutable: change with dataclasses.replace
     uuid: str = ""
     version: int = 1
     tf_doc: str | None = None
+    expired_at: int | None = None  # when it was refused as expired or idle: dead for good
 
     @property
     def expires(self) -> int | None:
@@ -71,7 +75,9 @@ class TokenQuery:
     kind: str | None = None
     not_kind: str | None = None
     enabled: bool | None = None
-    expired: bool | None = None
+    expired: bool | None = None  # as authentication judges it, with the two settings below
+    session_ms: int = 0  # the session TTL setting in ms (0: sessions live their own ttl)
+    idle_ms: int = 0  # the effective idle timeout in ms (0: none)
     cluster_id: str | None = None
     after: str | None = None
     limit: int = 1000
@@ -92,6 +98,7 @@ class HashingRequired(Exception):
 
 class Store(abc.ABC):
     shares_throttle = False  # the login throttle lives here (change_throttle), not per process
+    blocks_loop = True  # statements run on the event loop (SQLite): pause between batches
 
     @abc.abstractmethod
     async def open(self) -> None:
@@ -123,6 +130,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def update_user(self, user: User) -> User:
         """Write `user` if the stored version is still user.version; return it bumped."""
+
+    @abc.abstractmethod
+    async def change_user(self, user_id: str, change: Callable[[User], User]) -> User | None:
+        """As change_token, for a user: `change` decides on the row as locked for the write,
+        so concurrent writers (on any replica) queue instead of failing or losing updates."""
 
     @abc.abstractmethod
     async def delete_user(self, user_id: str) -> bool:
@@ -168,16 +180,60 @@ class Store(abc.ABC):
         """Record use (and, for sessions, activity) without bumping the version."""
 
     @abc.abstractmethod
-    async def purge_expired(self, now: int, batch: int) -> int:
-        """Delete up to `batch` expired tokens; return how many."""
+    async def expire_token(self, token_id: str, now: int) -> None:
+        """Record that the token was refused as expired (expired_at; the version is bumped):
+        it stays dead whatever the settings say later."""
 
-    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
+    @abc.abstractmethod
+    async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
+                            idle_ms: int = 0) -> int:
+        """Delete up to `batch` dead tokens (see TokenQuery.expired); return how many."""
+
+    async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
+                                   idle_ms: int = 0) -> dict[tuple[str, bool], int]:
         """{(kind, expired at `now`): count} in one GROUP BY over tokens, for metrics."""
         raise NotImplementedError
 
+    async def enable_token_hashing(self, hasher, batch: int = HASH_BATCH) -> int:
+        """Set the feature and hash every plain secret; return how many this call hashed.
+
+        The feature is set in the transaction that hashes the first `batch` secrets: once
+        it commits no plain secret is stored again, and if it fails nothing changed. The
+        rest are hashed `batch` at a time, each batch its own transaction, pausing between
+        batches as long as each took where statements block the loop (requests run
+        meanwhile). Then `scrub_tokens()`.
+        Running it again resumes an interrupted rewrite.
+        """
+        loop = asyncio.get_running_loop()
+        total, after, enable = 0, "", True
+        while True:
+            started = loop.time()
+            hashed, last = await self.hash_secrets(hasher, after, batch, enable=enable)
+            total, enable = total + hashed, False
+            if last is None:  # none left after `after`; a concurrent writer may have held some
+                if not await self.has_plain_secrets():
+                    break
+            after = last or ""
+            pause = loop.time() - started if self.blocks_loop else 0
+            await asyncio.sleep(pause)
+        await self.scrub_tokens()
+        return total
+
     @abc.abstractmethod
-    async def enable_token_hashing(self, hasher) -> int:
-        """In one transaction: set the feature and hash every plain secret."""
+    async def hash_secrets(
+        self, hasher, after: str, batch: int, *, enable: bool
+    ) -> tuple[int, str | None]:
+        """In one transaction: hash up to `batch` plain secrets of tokens with ids after
+        `after`, in id order (and set the feature first, when `enable`); return how many,
+        and the last id hashed (None when there was none)."""
+
+    @abc.abstractmethod
+    async def has_plain_secrets(self) -> bool: ...
+
+    @abc.abstractmethod
+    async def scrub_tokens(self) -> None:
+        """Leave no copy of a replaced secret in the database's files where the backend
+        can: SQLite truncates its WAL, PostgreSQL rewrites the tokens table."""
 
     async def change_throttle(self, keys: list[str], change: Callable) -> object:
         """In one transaction, with the rows of `keys` locked against other writers:

@@ -42,12 +42,14 @@ RECONNECT_DELAY = 0.2  # seconds: no busy loop when the server keeps dropping us
 ROWS = "rows"  # the NOTIFY payload of a write that changed stored tokens or users
 ROWS_MAX_AGE = 1.0  # seconds a cached token row may be served, whatever happens
 THROTTLE_SWEEP = 256  # every so many throttle changes, delete the rows that mean nothing
+SCRUB_LOCK_TIMEOUT = "10s"  # how long VACUUM FULL tokens may wait for its lock
 _n = functools.cache(sql.numbered)
 log = logging.getLogger("shim.store")
 
 
 class PostgresStore(Store):
     shares_throttle = True
+    blocks_loop = False  # asyncpg awaits the server: only hashing runs on the loop
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.url = url
@@ -95,6 +97,7 @@ class PostgresStore(Store):
                 await conn.execute(
                     "INSERT INTO schema_migrations VALUES ($1, $2)", version, int(time.time() * 1000)
                 )
+            await _no_secret_statistics(conn)
 
     @contextlib.asynccontextmanager
     async def _tx(self) -> AsyncIterator[asyncpg.Connection]:
@@ -163,6 +166,20 @@ class PostgresStore(Store):
         if await self._write(sql.UPDATE_USER, *sql.update_user_params(user), rows=True) != 1:
             raise Conflict(f"user {user.id} changed concurrently")
         return _bumped(user)
+
+    async def change_user(self, user_id: str, change) -> User | None:
+        async with self._tx() as conn:
+            row = await conn.fetchrow(_n(sql.SELECT_USER) + " FOR UPDATE", user_id)
+            if row is None:
+                return None
+            user = sql.user_from(row)
+            updated = change(user)
+            if updated == user:
+                return user
+            await conn.execute(_n(sql.UPDATE_USER), *sql.update_user_params(updated))
+            await _notify(conn, ROWS)
+        self._rows_changed()
+        return _bumped(updated)
 
     async def delete_user(self, user_id: str) -> bool:
         return await self._write(sql.DELETE_USER, user_id, rows=True) == 1
@@ -236,25 +253,53 @@ class PostgresStore(Store):
             await self._write(sql.TOUCH_TOKEN, now, token_id)
         self._rows.touched(token_id, now, activity)
 
-    async def purge_expired(self, now: int, batch: int) -> int:
-        return await self._write(sql.PURGE_EXPIRED, now, batch, rows=True)
+    async def expire_token(self, token_id: str, now: int) -> None:
+        await self._write(sql.EXPIRE_TOKEN, now, token_id, rows=True)
 
-    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
-        rows = await self.pool.fetch(_n(sql.COUNT_TOKENS_BY_KIND), now)
+    async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
+                            idle_ms: int = 0) -> int:
+        text, params = sql.purge_expired(now, batch, session_ms, idle_ms)
+        return await self._write(text, *params, rows=True)
+
+    async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
+                                   idle_ms: int = 0) -> dict[tuple[str, bool], int]:
+        text, params = sql.count_tokens_by_kind(now, session_ms, idle_ms)
+        rows = await self.pool.fetch(sql.numbered(text), *params)
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
-    async def enable_token_hashing(self, hasher) -> int:
-        # The lock serialises callers and waits for plain inserts in flight, which
-        # the SELECT then sees; FOR UPDATE also holds off concurrent token updates.
+    async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):
+        # The lock serialises enablers and waits for plain inserts in flight, which the
+        # SELECT then sees; FOR UPDATE also holds off concurrent token updates.
         async with self._tx() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", HASHING_LOCK)
-            await conn.execute(_n(sql.UPSERT_FEATURE), "token-hashing", True)
-            rows = await conn.fetch(sql.SELECT_PLAIN_SECRETS + " FOR UPDATE")
+            if enable:
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", HASHING_LOCK)
+                await conn.execute(_n(sql.UPSERT_FEATURE), "token-hashing", True)
+                await _notify(conn, "features")
+            rows = await conn.fetch(_n(sql.SELECT_PLAIN_SECRETS) + " FOR UPDATE", after, batch)
             await conn.executemany(_n(sql.UPDATE_SECRET), [(hasher(s), tid) for tid, s in rows])
-            await _notify(conn, "features")
-            await _notify(conn, ROWS)
-        self._rows_changed()
-        return len(rows)
+            if rows:
+                await _notify(conn, ROWS)
+        if rows:
+            self._rows_changed()
+        return len(rows), (rows[-1][0] if rows else None)
+
+    async def has_plain_secrets(self) -> bool:
+        return await self.pool.fetchval(sql.ANY_PLAIN_SECRET) is not None
+
+    async def scrub_tokens(self) -> None:
+        """VACUUM FULL writes the table anew, without the dead row versions that still
+        hold replaced secrets (their pages would otherwise linger until reused). It locks
+        the table while it runs (about a second per 500k tokens); if it cannot get the
+        lock within SCRUB_LOCK_TIMEOUT it is left for an operator (logged)."""
+        async with self.pool.acquire() as conn:
+            try:
+                await conn.execute(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
+                await conn.execute("VACUUM FULL tokens")
+            except asyncpg.PostgresError as exc:
+                log.warning("VACUUM FULL tokens failed (%s): replaced secrets may remain in"
+                            " dead rows until it is run", exc)
+            finally:
+                await conn.execute("RESET lock_timeout")
 
     async def change_throttle(self, keys: list[str], change) -> object:
         # Missing rows are made first (in key order, as the locks are taken), so
@@ -390,6 +435,15 @@ async def _listen(conn: asyncpg.Connection, on_change: Callable[[str], object],
             await asyncio.wait_for(lost.wait(), heartbeat)
             raise ConnectionError("listener connection closed")
         await asyncio.wait_for(conn.execute("SELECT 1"), heartbeat)
+
+
+async def _no_secret_statistics(conn: asyncpg.Connection) -> None:
+    """ANALYZE would copy sample values of `secret` into pg_statistic: it never samples it."""
+    target = await conn.fetchval(
+        "SELECT attstattarget FROM pg_attribute"
+        " WHERE attrelid = 'tokens'::regclass AND attname = 'secret'")
+    if target != 0:
+        await conn.execute("ALTER TABLE tokens ALTER COLUMN secret SET STATISTICS 0")
 
 
 async def _notify(conn: asyncpg.Connection, what: str) -> None:

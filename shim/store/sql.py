@@ -11,7 +11,8 @@ USER_COLUMNS = (
 )
 TOKEN_COLUMNS = (
     "id, user_id, kind, secret, description, ttl, ttl_requested, created, enabled,"
-    " is_derived, cluster_id, auth_provider, last_used, last_activity, uuid, version, tf_doc"
+    " is_derived, cluster_id, auth_provider, last_used, last_activity, uuid, version, tf_doc,"
+    " expired_at"
 )
 _TOKEN_N = TOKEN_COLUMNS.count(",") + 1
 _T = ", ".join(f"t.{c.strip()}" for c in TOKEN_COLUMNS.split(","))
@@ -44,14 +45,14 @@ DELETE_TOKEN_AT = "DELETE FROM tokens WHERE id = ? AND version = ?"
 DELETE_SESSIONS = "DELETE FROM tokens WHERE user_id = ? AND kind = 'session'"
 TOUCH_TOKEN = "UPDATE tokens SET last_used = ? WHERE id = ?"
 TOUCH_SESSION = "UPDATE tokens SET last_used = ?, last_activity = ? WHERE id = ?"
-PURGE_EXPIRED = (
-    "DELETE FROM tokens WHERE id IN"
-    " (SELECT id FROM tokens WHERE expires IS NOT NULL AND expires <= ? LIMIT ?)"
+EXPIRE_TOKEN = (
+    "UPDATE tokens SET expired_at = ?, version = version + 1 WHERE id = ? AND expired_at IS NULL"
 )
-COUNT_TOKENS_BY_KIND = (
-    "SELECT kind, (expires IS NOT NULL AND expires <= ?), count(*) FROM tokens GROUP BY 1, 2"
+# Batches of plain secrets in id order (the primary key): each batch starts where the last ended.
+SELECT_PLAIN_SECRETS = (
+    "SELECT id, secret FROM tokens WHERE id > ? AND secret NOT LIKE '$%' ORDER BY id LIMIT ?"
 )
-SELECT_PLAIN_SECRETS = "SELECT id, secret FROM tokens WHERE secret NOT LIKE '$%'"
+ANY_PLAIN_SECRET = "SELECT 1 FROM tokens WHERE secret NOT LIKE '$%' LIMIT 1"
 # Bumps the version: a writer that read the plain secret must not write it back.
 UPDATE_SECRET = "UPDATE tokens SET secret = ?, version = version + 1 WHERE id = ?"
 
@@ -113,7 +114,7 @@ def token_params(t: Token) -> tuple:
     return (
         t.id, t.user_id, t.kind, t.secret, t.description, t.ttl, t.ttl_requested, t.created,
         t.enabled, t.is_derived, t.cluster_id, t.auth_provider, t.last_used, t.last_activity,
-        t.uuid, t.version, t.tf_doc, t.expires,
+        t.uuid, t.version, t.tf_doc, t.expired_at, t.expires,
     )
 
 
@@ -138,7 +139,7 @@ def token_from(row) -> Token:
     r = tuple(row)
     return Token(
         r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]),
-        r[10], r[11], r[12], r[13], r[14], r[15], r[16],
+        r[10], r[11], r[12], r[13], r[14], r[15], r[16], r[17],
     )
 
 
@@ -169,15 +170,46 @@ def list_tokens(q: TokenQuery) -> tuple[str, list]:
         add("enabled = ?", q.enabled)
     if q.cluster_id is not None:
         add("cluster_id = ?", q.cluster_id)
-    if q.expired is True:
-        add("expires IS NOT NULL AND expires <= ?", q.now)
-    if q.expired is False:
-        add("(expires IS NULL OR expires > ?)", q.now)
+    if q.expired is not None:
+        dead, values = expired(q.now, q.session_ms, q.idle_ms)
+        add(dead if q.expired else f"NOT {dead}", *values)
     if q.after is not None:
         add("id > ?", q.after)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     params.append(q.limit)
     return f"SELECT {TOKEN_COLUMNS} FROM tokens{clause} ORDER BY id LIMIT ?", params
+
+
+def deaths(now: int, session_ms: int, idle_ms: int) -> list[tuple[str, list]]:
+    """Each way a token is dead at `now` as authentication judges it, as a SQL condition
+    an index serves, with its parameters: its own ttl; a recorded refusal; for sessions,
+    the session TTL setting and the idle timeout (0: not applied)."""
+    found = [("expires IS NOT NULL AND expires <= ?", [now]), ("expired_at IS NOT NULL", [])]
+    if session_ms:
+        found.append(("kind = 'session' AND created <= ?", [now - session_ms]))
+    if idle_ms:
+        found.append(("kind = 'session' AND last_activity IS NOT NULL AND last_activity < ?",
+                      [now - idle_ms]))
+    return found
+
+
+def expired(now: int, session_ms: int, idle_ms: int) -> tuple[str, list]:
+    """One condition: the token is dead at `now` (see deaths)."""
+    found = deaths(now, session_ms, idle_ms)
+    return f"({' OR '.join(f'({c})' for c, _ in found)})", [v for _, vs in found for v in vs]
+
+
+def purge_expired(now: int, batch: int, session_ms: int, idle_ms: int) -> tuple[str, list]:
+    """DELETE up to `batch` dead tokens: one indexed SELECT per way of dying."""
+    found = deaths(now, session_ms, idle_ms)
+    union = " UNION ".join(f"SELECT id FROM tokens WHERE {c}" for c, _ in found)
+    return (f"DELETE FROM tokens WHERE id IN ({union} LIMIT ?)",
+            [v for _, vs in found for v in vs] + [batch])
+
+
+def count_tokens_by_kind(now: int, session_ms: int, idle_ms: int) -> tuple[str, list]:
+    dead, values = expired(now, session_ms, idle_ms)
+    return f"SELECT kind, {dead}, count(*) FROM tokens GROUP BY 1, 2", values
 
 
 def is_plain(secret: str) -> bool:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import sqlite3
 import time
 from dataclasses import replace
@@ -28,6 +30,7 @@ from shim.store.rowcache import RowCache
 
 CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (run in a thread)
 OTHERS_CHECK = 0.005  # seconds a commit by another process may go unseen by token reads
+log = logging.getLogger("shim.store")
 
 
 class SqliteStore(Store):
@@ -48,9 +51,11 @@ class SqliteStore(Store):
 
     async def open(self) -> None:
         try:
+            if self.path != ":memory:":
+                _create_private(self.path)
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.Error as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"{exc} (file {self.path})") from exc
         # NORMAL in WAL mode: a committed transaction survives a crash of the
         # process (kill -9); only a power loss may drop the last commits.
@@ -65,6 +70,8 @@ class SqliteStore(Store):
         self._db = db
         self._migrate()
         if self.path != ":memory:":
+            # What an earlier process left in the WAL (it may have died mid-rewrite) goes now.
+            await asyncio.to_thread(_truncate_wal, self.path)
             self._checkpointer = asyncio.create_task(self._checkpoints())
 
     async def _checkpoints(self) -> None:
@@ -156,6 +163,18 @@ class SqliteStore(Store):
             raise Conflict(f"user {user.id} changed concurrently")
         return _bumped(user)
 
+    async def change_user(self, user_id: str, change) -> User | None:
+        with self._tx() as db:  # BEGIN IMMEDIATE: no other writer until COMMIT
+            row = db.execute(sql.SELECT_USER, (user_id,)).fetchone()
+            if row is None:
+                return None
+            user = sql.user_from(row)
+            updated = change(user)
+            if updated == user:
+                return user
+            db.execute(sql.UPDATE_USER, sql.update_user_params(updated))
+        return _bumped(updated)
+
     async def delete_user(self, user_id: str) -> bool:
         with self._tx() as db:
             return db.execute(sql.DELETE_USER, (user_id,)).rowcount == 1
@@ -245,20 +264,37 @@ class SqliteStore(Store):
                 db.execute(sql.TOUCH_TOKEN, (now, token_id))
         self._rows.touched(token_id, now, activity)
 
-    async def purge_expired(self, now: int, batch: int) -> int:
+    async def expire_token(self, token_id: str, now: int) -> None:
         with self._tx() as db:
-            return db.execute(sql.PURGE_EXPIRED, (now, batch)).rowcount
+            db.execute(sql.EXPIRE_TOKEN, (now, token_id))
 
-    async def count_tokens_by_kind(self, now: int) -> dict[tuple[str, bool], int]:
-        rows = self.db.execute(sql.COUNT_TOKENS_BY_KIND, (now,))
+    async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
+                            idle_ms: int = 0) -> int:
+        text, params = sql.purge_expired(now, batch, session_ms, idle_ms)
+        with self._tx() as db:
+            return db.execute(text, params).rowcount
+
+    async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
+                                   idle_ms: int = 0) -> dict[tuple[str, bool], int]:
+        rows = self.db.execute(*sql.count_tokens_by_kind(now, session_ms, idle_ms))
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
-    async def enable_token_hashing(self, hasher) -> int:
+    async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):
         with self._tx() as db:
-            db.execute(sql.UPSERT_FEATURE, ("token-hashing", True))
-            rows = db.execute(sql.SELECT_PLAIN_SECRETS).fetchall()
+            if enable:
+                db.execute(sql.UPSERT_FEATURE, ("token-hashing", True))
+            rows = db.execute(sql.SELECT_PLAIN_SECRETS, (after, batch)).fetchall()
             db.executemany(sql.UPDATE_SECRET, [(hasher(secret), tid) for tid, secret in rows])
-        return len(rows)
+        return len(rows), (rows[-1][0] if rows else None)
+
+    async def has_plain_secrets(self) -> bool:
+        return self.db.execute(sql.ANY_PLAIN_SECRET).fetchone() is not None
+
+    async def scrub_tokens(self) -> None:
+        """The WAL still holds the pages as they were before (plain secrets): copy it
+        into the database file (whose freed bytes secure_delete zeroes) and truncate it."""
+        if self.path != ":memory:":
+            await asyncio.to_thread(_truncate_wal, self.path)
 
     # settings, features, documents
     async def get_settings(self) -> dict[str, str]:
@@ -349,6 +385,29 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
     except sqlite3.Error:  # busy or locked: the next round catches up
         pass
+
+
+def _create_private(path: str) -> None:
+    """Create a new database file readable by its owner only; SQLite gives the -wal
+    and -shm files it makes next to it the same mode. An existing file is left as is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def _truncate_wal(path: str, attempts: int = 20) -> None:
+    """Checkpoint the whole WAL and truncate it to zero bytes (retried while busy)."""
+    conn = sqlite3.connect(path, timeout=5)
+    try:
+        for _ in range(attempts):
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.05)
+        log.warning("could not truncate the WAL of %s: readers kept it busy", path)
+    finally:
+        conn.close()
 
 
 def _statements(script: str) -> list[str]:

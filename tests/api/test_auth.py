@@ -151,3 +151,69 @@ async def test_an_unknown_token_id_is_checked_against_a_secret_like_a_known_one(
         checked.clear()
         reply = await api.as_(None).get("/v3", headers={"Authorization": f"Bearer {token_id}:nope"})
         assert reply.status == 401 and len(checked) == 1, token_id
+
+
+# A session refused as expired stays dead; reads and the purge agree (issue 13.5).
+
+IDLE = "/v3/settings/auth-user-session-idle-ttl-minutes"
+SESSION = "/v3/settings/auth-user-session-ttl-minutes"
+
+
+async def _admin_by_api_token(api):
+    """An admin client that no session setting can log out."""
+    return api.as_((await api.new_token())["token"])
+
+
+async def _expired_ids(admin, flag: str) -> set[str]:
+    return {t["id"] for t in (await admin.get(f"/v3/tokens?kind=session&expired={flag}")).body["data"]}
+
+
+async def test_a_session_refused_as_idle_stays_dead_when_the_setting_is_raised(api, core, clock):
+    from shim.purge import purge_once
+
+    admin = await _admin_by_api_token(api)
+    ruth = await api.new_user("ruth")
+    session_id = ruth.bearer.split(":")[0]
+    assert (await admin.put(IDLE, {"value": "1"})).status == 200
+    clock.advance(2 * MINUTE_MS)
+    assert (await ruth.get("/v3")).status == 401
+    assert (await admin.delete(IDLE)).status in (200, 204)  # back to the default
+    assert (await ruth.get("/v3")).status == 401
+    shown = await admin.get(f"/v3/tokens/{session_id}")
+    assert shown.body["expired"] is True
+    assert session_id in await _expired_ids(admin, "true")
+    assert session_id not in await _expired_ids(admin, "false")
+    assert await purge_once(core.tokens, clock(), 100) >= 1
+    assert (await admin.get(f"/v3/tokens/{session_id}")).status == 404
+
+
+async def test_a_session_refused_past_the_session_ttl_stays_dead_when_it_is_raised(api, clock):
+    admin = await _admin_by_api_token(api)
+    ruth = await api.new_user("ruth")
+    assert (await admin.put(IDLE, {"value": "1"})).status == 200
+    assert (await admin.put(SESSION, {"value": "1"})).status == 200
+    clock.advance(MINUTE_MS)
+    assert (await ruth.get("/v3")).status == 401
+    assert (await admin.put(SESSION, {"value": "960"})).status == 200
+    assert (await admin.put(IDLE, {"value": "960"})).status == 200
+    assert (await ruth.get("/v3")).status == 401
+
+
+async def test_reads_and_the_purge_judge_sessions_as_authentication_does(api, core, clock):
+    """A session dead under the current settings shows expired before anyone presents it."""
+    from shim.purge import purge_once
+
+    admin = await _admin_by_api_token(api)
+    ruth = await api.new_user("ruth")
+    session_id = ruth.bearer.split(":")[0]
+    assert (await admin.put(IDLE, {"value": "10"})).status == 200
+    clock.advance(5 * MINUTE_MS)
+    assert (await admin.get(f"/v3/tokens/{session_id}")).body["expired"] is False
+    assert session_id in await _expired_ids(admin, "false")
+    clock.advance(6 * MINUTE_MS)
+    assert (await admin.get(f"/v3/tokens/{session_id}")).body["expired"] is True
+    assert session_id in await _expired_ids(admin, "true")
+    assert session_id not in await _expired_ids(admin, "false")
+    assert await purge_once(core.tokens, clock(), 100) >= 1
+    assert (await admin.get(f"/v3/tokens/{session_id}")).status == 404
+    assert (await ruth.get("/v3")).status == 401

@@ -4,6 +4,7 @@ import sqlite3
 import uuid
 
 from shim import crypto
+from shim.keys import CORE
 from shim.store.base import Token
 
 FEATURE = "/v3/features/token-hashing"
@@ -93,3 +94,122 @@ async def test_hashing_on_by_default_hashes_at_start(make_api, config, tmp_path)
     assert body["value"] is True and body["status"]["default"] is True
     stored = sqlite3.connect(db_path(config)).execute("SELECT secret FROM tokens").fetchall()
     assert stored and all(s.startswith("$2:") for (s,) in stored)
+
+
+# Nothing recoverable from the database's files once hashing is on (issue 13.4).
+
+
+def _every_file(directory) -> dict[str, bytes]:
+    from pathlib import Path
+
+    return {p.name: p.read_bytes() for p in Path(directory).iterdir() if p.is_file()}
+
+
+def _secrets(made: list[dict]) -> list[bytes]:
+    return [m["token"].split(":")[1].encode() for m in made]
+
+
+async def test_no_secret_is_left_in_any_file_of_the_sqlite_directory(api, config, tmp_path):
+    """db, -wal and -shm, read right after the switch, with the server still running."""
+    made = [await api.new_token(description=f"t{i}") for i in range(4)]
+    secrets = _secrets(made) + [api.bearer.split(":")[1].encode()]
+    files = _every_file(tmp_path)
+    assert {"shim.db", "shim.db-wal"} <= set(files)
+    assert any(s in b"".join(files.values()) for s in secrets)  # the test can see them
+    assert (await api.put(FEATURE, {"value": True})).status == 200
+    found = {name: [s for s in secrets if s in raw] for name, raw in _every_file(tmp_path).items()}
+    assert not any(found.values()), found
+    for body in made:
+        assert (await api.as_(body["token"]).get("/v3")).status == 200
+
+
+async def test_the_rewrite_runs_in_batches(api, core):
+    made = [await api.new_token() for _ in range(7)]
+    hashed = await core.store.enable_token_hashing(crypto.hash_secret, batch=2)
+    assert hashed == 8  # the admin's session too
+    for body in made:
+        assert (await core.store.get_token(body["id"])).secret.startswith("$2:")
+    assert not await core.store.has_plain_secrets()
+
+
+async def test_requests_are_served_between_batches(api, core):
+    import asyncio
+
+    for _ in range(30):
+        await api.new_token()
+    served = []
+
+    async def reads():
+        while not rewrite.done():
+            served.append((await api.get("/v3")).status)
+
+    rewrite = asyncio.ensure_future(core.store.enable_token_hashing(crypto.hash_secret, batch=3))
+    await asyncio.gather(rewrite, reads())
+    assert len(served) >= 3 and set(served) == {200}
+
+
+async def test_a_rewrite_cut_short_is_finished_at_the_next_start(make_api, config, clock):
+    api = await make_api(config)
+    made = [await api.new_token() for _ in range(3)]
+    core = api.client.server.app[CORE]
+    await core.store.hash_secrets(crypto.hash_secret, "", 1, enable=True)  # then "died"
+    assert await core.store.has_plain_secrets()
+    await api.client.close()
+    again = await make_api(config)
+    store = again.client.server.app[CORE].store
+    assert not await store.has_plain_secrets()
+    for body in made:
+        assert (await again.as_(body["token"]).get("/v3")).status == 200
+
+
+async def test_new_sqlite_files_are_private_to_the_owner(api, config, tmp_path):
+    import stat
+
+    await api.new_token()
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir() if p.is_file()}
+    assert {"shim.db", "shim.db-wal", "shim.db-shm"} <= set(modes)
+    assert modes == {name: 0o600 for name in modes}, {n: oct(m) for n, m in modes.items()}
+
+
+async def test_no_secret_is_left_in_the_postgres_tokens_table_files(make_api, config, pg_server):
+    import asyncpg
+    from pathlib import Path
+
+    url = pg_server.create_database()
+    api = await make_api(config, db=url)
+    made = [await api.new_token(description=f"t{i}") for i in range(6)]
+    secrets = _secrets(made) + [api.bearer.split(":")[1].encode()]
+    conn = await asyncpg.connect(url)
+    try:
+        async def table_bytes() -> bytes:
+            await conn.execute("CHECKPOINT")
+            files = []
+            for name in ("tokens", "tokens_pkey"):
+                files.append(await conn.fetchval(f"SELECT pg_relation_filepath('{name}')"))
+            data = Path(pg_server.data)
+            return b"".join(p.read_bytes() for f in files for p in data.glob(f + "*"))
+
+        before = await table_bytes()
+        assert any(s in before for s in secrets)  # the test can see them
+        assert (await api.put(FEATURE, {"value": True})).status == 200
+        raw = await table_bytes()
+        assert not [s for s in secrets if s in raw]
+        attstattarget = await conn.fetchval(
+            "SELECT attstattarget FROM pg_attribute"
+            " WHERE attrelid = 'tokens'::regclass AND attname = 'secret'")
+        assert attstattarget == 0  # ANALYZE never samples secrets into pg_statistic
+    finally:
+        await conn.close()
+    for body in made:
+        assert (await api.as_(body["token"]).get("/v3")).status == 200
+
+
+async def test_switching_hashing_on_again_finishes_a_rewrite_cut_short(api, core):
+    made = [await api.new_token() for _ in range(3)]
+    await core.store.hash_secrets(crypto.hash_secret, "", 1, enable=True)  # then "cancelled"
+    await core.features.refresh()
+    assert await core.store.has_plain_secrets()
+    assert (await api.put(FEATURE, {"value": True})).status == 200
+    assert not await core.store.has_plain_secrets()
+    for body in made:
+        assert (await api.as_(body["token"]).get("/v3")).status == 200

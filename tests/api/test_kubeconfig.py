@@ -2,9 +2,13 @@
 
 import base64
 
+import pytest
 import yaml
 
 from shim import tls
+from shim.core.principal import Principal
+from shim.errors import ApiError
+from shim.keys import CORE
 from shim.policy import MINUTE_MS
 
 GENERATE = "/v3/clusters/local?action=generateKubeconfig"
@@ -157,3 +161,86 @@ async def test_an_https_kubeconfig_has_no_warning(make_api, config):
     api = await make_api(config, public_url="https://rancher.example.com/")
     reply = await api.post(GENERATE)
     assert "Warning" not in reply.headers and not reply.body["config"].startswith("#")
+
+
+# A cluster-scoped token never yields unscoped or longer-lived credentials (issue 13.2).
+
+HOUR_MS = 60 * MINUTE_MS
+
+
+async def _scoped(user, cluster: str = "local", ttl: int = HOUR_MS):
+    made = await user.new_token(clusterId=cluster, ttl=ttl)
+    return user.as_(made["token"]), made
+
+
+async def test_a_cluster_scoped_token_gets_a_kubeconfig_token_of_its_own_scope(api):
+    ruth = await api.new_user("ruth")
+    scoped, _ = await _scoped(ruth)
+    bearer = (await _kubeconfig(scoped))["users"][0]["user"]["token"]
+    token = await _token_of(api, {"users": [{"user": {"token": bearer}}]})
+    assert token["clusterId"] == "local"
+    made = ruth.as_(bearer)
+    assert (await made.get("/v3/tokens")).status == 401
+    assert (await made.post("/v3/tokens", {"ttl": 90 * 24 * HOUR_MS})).status == 401
+    assert (await made.get("/v3/clusters/local")).status == 200
+    assert (await made.get("/k8s/clusters/local/version")).status == 200
+
+
+async def test_a_kubeconfig_token_never_outlives_the_scoped_token_that_asked_for_it(api, clock):
+    ruth = await api.new_user("ruth")
+    scoped, made = await _scoped(ruth)
+    clock.advance(10 * MINUTE_MS)
+    token = await _token_of(api, await _kubeconfig(scoped))
+    assert token["ttl"] == 50 * MINUTE_MS
+    assert token["expiresAt"] == made["expiresAt"]
+    clock.advance(50 * MINUTE_MS)
+    bearer = (await _kubeconfig(api))["users"][0]["user"]["token"]  # admin's: still fine
+    assert (await api.as_(bearer).get("/v3")).status == 200
+    late = await api.get(f"/v3/tokens/{token['id']}")
+    assert late.body["expired"] is True
+
+
+async def test_a_scoped_kubeconfig_token_shorter_than_its_requester_keeps_its_ttl(api):
+    assert (await api.put(KUBECONFIG_TTL, {"value": "20"})).status == 200
+    ruth = await api.new_user("ruth")
+    scoped, _ = await _scoped(ruth)
+    assert (await _token_of(api, await _kubeconfig(scoped)))["ttl"] == 20 * MINUTE_MS
+
+
+async def test_a_scoped_token_cannot_generate_a_kubeconfig_for_another_cluster(make_api, config):
+    api = await make_api(config, clusters=("local", "other"))
+    scoped, _ = await _scoped(api)
+    reply = await scoped.post("/v3/clusters/other?action=generateKubeconfig")
+    assert reply.status in (401, 403)
+    assert (await api.get("/v3/tokens?kind=kubeconfig")).body["data"] == []
+
+
+async def test_an_unscoped_token_still_gets_an_unscoped_kubeconfig_token(api):
+    ruth = await api.new_user("ruth")
+    unscoped = ruth.as_((await ruth.new_token(ttl=HOUR_MS))["token"])
+    token = await _token_of(api, await _kubeconfig(unscoped))
+    assert token["clusterId"] is None and token["ttl"] == 43200 * MINUTE_MS
+
+
+async def test_a_scoped_token_creates_no_token_on_any_face(api):
+    scoped, _ = await _scoped(api)
+    assert (await scoped.post("/v3/tokens", {"ttl": 0})).status == 401
+    assert (await scoped.post("/terraform/v1/tokens", {"ttl": 0})).status == 401
+    assert (await scoped.post("/v3/tokens", {"kind": "agent"})).status == 401
+
+
+async def test_tokens_made_for_a_scoped_caller_keep_its_scope_and_end(make_api, config, clock):
+    """The core rule, for any face that lets a scoped token create one (a kube face might)."""
+    api = await make_api(config, clusters=("local", "other"))
+    core = api.client.server.app[CORE]
+    _, made = await _scoped(api)
+    token, user = await core.store.get_token_and_user(made["id"])
+    actor = Principal(user, token)
+    api_token = await core.tokens.create(actor, clock(), ttl=0)
+    assert api_token.token.cluster_id == "local"
+    assert api_token.token.expires == token.expires
+    agent = await core.tokens.create(actor, clock(), kind="agent")
+    assert agent.token.cluster_id == "local" and agent.token.expires == token.expires
+    with pytest.raises(ApiError) as refused:
+        await core.tokens.create(actor, clock(), cluster_id="other")
+    assert refused.value.status == 403

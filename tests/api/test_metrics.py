@@ -140,3 +140,13 @@ async def test_each_app_has_its_own_registry(make_api, config, tmp_path):
     labels = {"route": "/v3/settings", "method": "GET", "status": "200"}
     assert sample(await scrape(first), count, **labels) == 1
     assert sample(await scrape(second), count, **labels) == 0
+
+
+async def test_a_session_past_the_idle_timeout_is_gauged_expired(api, clock):
+    admin = api.as_((await api.new_token())["token"])
+    assert (await admin.put("/v3/settings/auth-user-session-idle-ttl-minutes",
+                            {"value": "1"})).status == 200
+    clock.advance(2 * 60_000)
+    samples = await scrape(admin)
+    assert sample(samples, "token_shim_tokens", kind="session", expired="true") == 1
+    assert sample(samples, "token_shim_tokens", kind="session", expired="false") == 0

@@ -110,3 +110,9 @@ async def test_invalid_pinned_setting_stops_startup(aiohttp_client, config, cloc
     app = create_app(dataclasses.replace(config, pinned_settings={MAX: "-3"}), clock=clock)
     with pytest.raises(Exception, match=MAX):
         await aiohttp_client(app)
+
+
+async def test_a_setting_value_with_a_trailing_newline_is_refused(api):
+    reply = await api.put("/v3/settings/auth-token-max-ttl-minutes", {"value": "5\n"})
+    assert reply.status == 422, reply.body
+    assert (await api.get("/v3/settings/auth-token-max-ttl-minutes")).body["value"] != "5"

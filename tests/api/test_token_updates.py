@@ -74,3 +74,44 @@ async def test_system_token_ttl_stays_zero(api):
 
 async def test_update_of_missing_token_is_404(api):
     assert (await api.put("/v3/tokens/token-zzzzz", {"description": "x"})).status == 404
+
+
+# Integers in, integers out (issue 13.12): JSON's 3e4 is the integer 30000.
+
+JSON = {"Content-Type": "application/json"}
+
+
+async def _raw(api, method: str, path: str, text: str) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {api.bearer}", **JSON}
+    async with api.client.request(method, path, data=text, headers=headers) as resp:
+        return resp.status, await resp.text()
+
+
+async def test_an_integral_float_ttl_is_stored_and_echoed_as_an_integer(api):
+    token = await api.new_token()
+    status, text = await _raw(api, "PUT", f"/v3/tokens/{token['id']}", '{"ttl": 3e4}')
+    assert status == 200, text
+    assert '"ttl":30000,' in text and "30000.0" not in text
+    again = await api.get(f"/v3/tokens/{token['id']}")
+    assert again.body["ttl"] == 30000 and isinstance(again.body["ttl"], int)
+
+
+async def test_integral_floats_are_integers_on_the_terraform_face(api):
+    status, text = await _raw(api, "POST", "/terraform/v1/tokens", '{"ttl": 6.0e4, "renewBefore": 1E3}')
+    assert status == 201, text
+    assert "60000.0" not in text and "1000.0" not in text
+    token_id = __import__("json").loads(text)["id"]
+    echo = await api.get(f"/terraform/v1/tokens/{token_id}")
+    assert echo.body["ttl"] == 60000 and isinstance(echo.body["ttl"], int)
+    assert echo.body["renewBefore"] == 1000 and isinstance(echo.body["renewBefore"], int)
+    status, text = await _raw(api, "PUT", "/terraform/v1/settings/auth-token-max-ttl-minutes",
+                              '{"name": "auth-token-max-ttl-minutes", "value": 1.2e3}')
+    assert status == 200 and '"value":1200' in text and "1200.0" not in text, text
+
+
+async def test_a_fractional_ttl_is_422(api):
+    token = await api.new_token()
+    status, text = await _raw(api, "PUT", f"/v3/tokens/{token['id']}", '{"ttl": 30000.5}')
+    assert status == 422 and "ttl" in text
+    status, _ = await _raw(api, "POST", "/terraform/v1/tokens", '{"ttl": 0.5}')
+    assert status == 422

@@ -1,5 +1,6 @@
 """Users, passwords and password login."""
 
+import asyncio
 import hashlib
 
 import pytest
@@ -171,3 +172,59 @@ async def test_must_change_password_cannot_lock_out_a_service_account(api):
     bot = (await api.post("/terraform/v1/users", {"username": "ci-bot2"})).body
     reply = await api.put(f"/v3/users/{bot['id']}", {"mustChangePassword": True})
     assert reply.status == 422 and reply.body["fieldName"] == "mustChangePassword"
+
+
+async def test_a_username_with_a_trailing_newline_is_refused_on_every_face(api):
+    """Python's `$` matches before a final newline (issue 13.10)."""
+    for username in ("admin\n", "ruth\n", "ruth\r\n", "\nruth"):
+        reply = await api.post("/v3/users", {"username": username, "password": "user-password-1"})
+        assert reply.status == 422 and reply.body["fieldName"] == "username", (username, reply.body)
+        reply = await api.post("/terraform/v1/users", {"username": username})
+        assert reply.status == 422, (username, reply.body)
+    assert [u["username"] for u in (await api.get("/v3/users")).body["data"]] == ["admin"]
+    assert (await api.login("admin\n", "admin-password-1")).status == 401
+
+
+# Concurrent user writes queue instead of failing (issue 13.6).
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def any_api(request, make_api, config):
+    if request.param == "sqlite":
+        return await make_api(config)
+    return await make_api(config, db=request.getfixturevalue("pg_server").create_database())
+
+
+async def _loop_renames(user, rounds: int) -> list[int]:
+    statuses = []
+    for n in range(rounds):
+        statuses.append((await user.put(f"/v3/users/{user.user_id}", {"name": f"n{n}"})).status)
+    return statuses
+
+
+async def test_setpassword_succeeds_while_the_user_keeps_renaming_themselves(any_api):
+    api = any_api
+    ruth = await api.new_user("ruth")
+    path = f"/v3/users/{ruth.user_id}?action=setpassword"
+    loops = [asyncio.ensure_future(_loop_renames(ruth, 40)) for _ in range(3)]
+    sets = await asyncio.gather(*(
+        api.post(path, {"newPassword": f"ruth-password-{n:02}"}) for n in range(5)
+    ))
+    renames = [s for loop in await asyncio.gather(*loops) for s in loop]
+    assert [r.status for r in sets] == [200] * 5, [r.body for r in sets]
+    assert set(renames) == {200}
+    logins = [(await api.login("ruth", f"ruth-password-{n:02}")).status for n in range(5)]
+    assert logins.count(201) == 1
+
+
+async def test_disabling_a_user_is_not_lost_to_their_concurrent_renames(any_api):
+    api = any_api
+    for attempt in range(5):
+        ruth = await api.new_user(f"ruth{attempt}")
+        loop = asyncio.ensure_future(_loop_renames(ruth, 20))
+        await asyncio.sleep(0)
+        disabled = await api.put(f"/v3/users/{ruth.user_id}", {"enabled": False})
+        renames = await loop
+        assert disabled.status == 200, disabled.body
+        assert set(renames) <= {200, 401}  # once disabled, ruth's session is refused
+        assert (await api.get(f"/v3/users/{ruth.user_id}")).body["enabled"] is False

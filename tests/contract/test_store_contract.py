@@ -313,6 +313,36 @@ async def test_purge_deletes_expired_tokens_in_batches(store):
     assert await ids(store) == ["t-forever", "t-live"]
 
 
+async def test_a_recorded_expiry_makes_the_token_dead_for_every_query(store):
+    await add_users(store, "u-1")
+    await store.insert_token(make_token("t-1", kind="session"))
+    await store.insert_token(make_token("t-2", kind="session"))
+    await store.expire_token("t-1", NOW + 5)
+    await store.expire_token("t-1", NOW + 9)  # the first refusal is kept
+    dead = await store.get_token("t-1")
+    assert (dead.expired_at, dead.version) == (NOW + 5, 2)
+    assert await ids(store, expired=True) == ["t-1"]
+    assert await ids(store, expired=False) == ["t-2"]
+    counts = await store.count_tokens_by_kind(NOW)
+    assert counts == {("session", True): 1, ("session", False): 1}
+    assert await store.purge_expired(NOW, 10) == 1
+    assert await ids(store) == ["t-2"]
+
+
+async def test_sessions_die_by_the_session_and_idle_settings_in_queries(store):
+    await add_users(store, "u-1")
+    await store.insert_token(make_token("s-old", kind="session", created=NOW - 100))
+    await store.insert_token(make_token("s-idle", kind="session", last_activity=NOW - 50))
+    await store.insert_token(make_token("s-new", kind="session", last_activity=NOW))
+    await store.insert_token(make_token("a-old", created=NOW - 100, last_activity=NOW - 50))
+    limits = {"session_ms": 100, "idle_ms": 40}
+    assert await ids(store, expired=True, **limits) == ["s-idle", "s-old"]
+    assert await ids(store, expired=False, **limits) == ["a-old", "s-new"]
+    assert await ids(store, expired=True) == []
+    assert await store.purge_expired(NOW, 10, **limits) == 2
+    assert await ids(store) == ["a-old", "s-new"]
+
+
 # token hashing
 
 

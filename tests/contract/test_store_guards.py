@@ -68,6 +68,36 @@ async def test_concurrent_changes_from_several_stores_all_apply(store_url):
             await s.close()
 
 
+# read-modify-write of one user under its row lock
+
+
+async def test_change_user_writes_the_change_bumped_or_nothing(store):
+    await add_users(store, "u-1")
+    before = await store.get_user("u-1")
+    changed = await store.change_user("u-1", lambda u: replace(u, name="new"))
+    assert changed == replace(before, name="new", version=before.version + 1)
+    assert await store.get_user("u-1") == changed
+    assert await store.change_user("u-1", lambda u: u) == changed
+    assert await store.change_user("u-none", lambda u: replace(u, name="x")) is None
+
+
+async def test_concurrent_user_changes_from_several_stores_all_apply(store_url):
+    stores = [open_store(store_url) for _ in range(3)]
+    for s in stores:
+        await s.open()
+    try:
+        await add_users(stores[0], "u-1")
+        await asyncio.gather(*(
+            stores[n % 3].change_user("u-1", lambda u: replace(u, name=u.name + "x"))
+            for n in range(30)
+        ))
+        final = await stores[2].get_user("u-1")
+        assert final.name.endswith("x" * 30) and final.version == 31
+    finally:
+        for s in stores:
+            await s.close()
+
+
 # hashing: no plain secret once the feature is on
 
 

@@ -104,3 +104,22 @@ def test_no_secret_or_password_in_logs_audit_log_or_database(tmp_path, log_forma
     hits = [(path.name, needle) for path in files for needle in secrets + passwords
             if needle.encode() in path.read_bytes()]
     assert hits == []
+
+
+def test_no_secret_in_the_database_files_after_kill_9_once_hashing_is_on(tmp_path):
+    """The WAL held every secret from before the switch until a clean shutdown (issue 13.4)."""
+    server = LiveServer(tmp_path).start()
+    try:
+        bearers = scenario(server)
+    finally:
+        server.stop(signal.SIGKILL)
+    secrets = [b.split(":", 1)[1].encode() for b in bearers]
+    files = sorted(tmp_path.glob("shim.db*"))
+    assert {p.name for p in files} >= {"shim.db", "shim.db-wal"}
+    hits = [(p.name, s) for p in files for s in secrets if s in p.read_bytes()]
+    assert hits == []
+    again = LiveServer(tmp_path).start()  # and the tokens from before still work
+    try:
+        use(again, bearers[1])
+    finally:
+        again.stop(signal.SIGTERM)

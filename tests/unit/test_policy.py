@@ -84,3 +84,11 @@ def test_audit_times_are_rfc3339_utc_with_milliseconds():
 
     assert rfc3339_ms(1_800_000_000_123) == "2027-01-15T08:00:00.123Z"
     assert rfc3339_ms(1_800_000_000_005) == "2027-01-15T08:00:00.005Z"
+
+
+def test_derived_ttl_ends_no_later_than_the_parent():
+    assert policy.derived_ttl(0, 1_000, None) == 0
+    assert policy.derived_ttl(500, 1_000, None) == 500
+    assert policy.derived_ttl(0, 1_000, 1_600) == 600
+    assert policy.derived_ttl(5_000, 1_000, 1_600) == 600
+    assert policy.derived_ttl(200, 1_000, 1_600) == 200

@@ -15,7 +15,7 @@ SCHEMAS = Schemas()
 TYPE_CHECKER = Draft202012Validator.TYPE_CHECKER
 GATED = sorted(name for name, gate in SCHEMAS._gates.items() if gate is not None)
 BASE_POOL = [None, True, False, 0, 1, -1, 1.0, 1.5, -0.5, 2**63, -(2**63) - 1, 1e300, "", "a",
-             "é", "x" * 253, "x" * 254, "x" * 1025, [], [1], ["a"], [None], {}, {"a": 1}]
+             "é", "a\n", "admin\n", "x" * 253, "x" * 254, "x" * 1025, [], [1], ["a"], [None], {}, {"a": 1}]
 
 
 def harvest(schema: Any, pool: list) -> None:
@@ -109,3 +109,35 @@ def test_valid_body_skips_jsonschema_and_invalid_one_still_gets_field_errors():
     with pytest.raises(Exception) as raised:
         SCHEMAS.validate("v3/token-create", {"ttl": -1})
     assert raised.value.details[0]["field"] == "ttl"
+
+
+def patterns(schema: Any, where: str = ""):
+    """(where, pattern, examples) of every `pattern` in a schema."""
+    if isinstance(schema, list):
+        for n, sub in enumerate(schema):
+            yield from patterns(sub, f"{where}[{n}]")
+    elif isinstance(schema, dict):
+        if "pattern" in schema:
+            yield where, schema["pattern"], schema.get("examples", [])
+        for key, sub in schema.items():
+            yield from patterns(sub, f"{where}/{key}")
+
+
+PATTERNS = [(name, *found) for name, document in sorted(SCHEMAS.documents.items())
+            for found in patterns(document)]
+
+
+def test_the_schemas_have_patterns_to_check():
+    assert {"v3/user-create", "terraform/user"} <= {name for name, *_ in PATTERNS}
+
+
+@pytest.mark.parametrize("name,where,pattern,examples", PATTERNS)
+def test_every_pattern_rejects_a_trailing_newline(name, where, pattern, examples):
+    """Python's `$` also matches before a final newline: no pattern may rely on it."""
+    schema = {"type": "string", "pattern": pattern}
+    gate, full = compile_gate(schema), Draft202012Validator(schema)
+    assert examples, f"{name}{where}: give the pattern `examples` of valid values"
+    for good in examples:
+        assert gate(good) and full.is_valid(good), (name, good)
+        for bad in (good + "\n", "\n" + good, good + "\r\n", good + "\n\n"):
+            assert not gate(bad) and not full.is_valid(bad), (name, bad)

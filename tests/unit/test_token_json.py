@@ -9,8 +9,11 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from shim.config import Config
+from shim.core.auth import Authenticator
+from shim.core.settings import SettingsService
 from shim.faces.v3 import render
-from shim.keys import CONFIG
+from shim.keys import CONFIG, CORE, Core
+from shim.schemas import Schemas
 from shim.store.base import Token
 
 NOW = 1_800_000_000_000
@@ -21,6 +24,8 @@ ROW = Token(id="token-abcde", user_id="u-1", kind="api", secret="$2:x:y", descri
 def request(host: str = "a.example") -> web.Request:
     app = web.Application()
     app[CONFIG] = Config()
+    settings = SettingsService(None, Schemas(), {})  # the defaults; no store is read
+    app[CORE] = Core(None, settings, None, None, None, Authenticator(None, settings))
     return make_mocked_request("GET", f"/v3/tokens/{ROW.id}", headers={"Host": host}, app=app)
 
 
@@ -42,6 +47,9 @@ def test_kept_json_follows_every_input_it_depends_on():
         (req, replace(ROW, is_derived=False), NOW, ROW.id),  # current
         (req, replace(ROW, last_used=NOW + 5, version=2), NOW, ""),  # a changed row
         (req, replace(ROW, description="changed"), NOW, ""),
+        (req, replace(ROW, kind="session", ttl=0), NOW, ""),
+        (req, replace(ROW, kind="session", ttl=0), NOW + 961 * 60_000, ""),  # session setting
+        (req, replace(ROW, expired_at=NOW), NOW, ""),  # refused once: dead for good
     ]
     for case in cases:
         assert served(*case) == fresh(*case)

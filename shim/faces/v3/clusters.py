@@ -55,10 +55,10 @@ async def cluster_action(request: web.Request) -> web.Response:
 
 
 async def _kubeconfig_user(request: web.Request, actor: Principal, cluster_id: str) -> dict:
-    """A new kubeconfig token (not cluster-scoped, as in Rancher), or the exec plugin."""
+    """A new kubeconfig token (scoped as the caller's token), or the exec plugin."""
     core = http.core(request)
     if core.settings.flag(KUBECONFIG_GENERATE_TOKEN):
-        new = await core.tokens.create_kubeconfig(actor.user.id, http.now(request))
+        new = await core.tokens.create_kubeconfig_for(actor, cluster_id, http.now(request))
         return kubeconfig.token_user(new.bearer)
     command = request.app[CONFIG].exec_command
     return kubeconfig.exec_user(command, render.base_url(request), actor.user.username, cluster_id)

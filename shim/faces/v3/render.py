@@ -8,7 +8,7 @@ import orjson
 from aiohttp import web
 
 from shim import policy
-from shim.keys import CONFIG
+from shim.keys import CONFIG, CORE
 from shim.store.base import Token, User
 
 USER_ID_LABEL = "authn.management.cattle.io/token-userId"
@@ -42,7 +42,7 @@ def token(request: web.Request, t: Token, now: int, current_id: str = "") -> dic
         "description": t.description,
         "ttl": t.ttl,
         "expiresAt": policy.rfc3339(t.expires),
-        "expired": policy.is_expired(t.created, t.ttl, now),
+        "expired": expired(request, t, now),
         "enabled": t.enabled,
         "current": t.id == current_id and not t.is_derived,
         "isDerived": t.is_derived,
@@ -62,6 +62,11 @@ def token(request: web.Request, t: Token, now: int, current_id: str = "") -> dic
     }
 
 
+def expired(request: web.Request, t: Token, now: int) -> bool:
+    """As authentication judges it: sessions also end by the session and idle settings."""
+    return not request.app[CORE].auth.alive(t, now)
+
+
 _TOKEN_JSON: dict[str, tuple[Token, tuple, bytes]] = {}  # token id -> (row, inputs, JSON)
 _TOKEN_JSON_MAX = 4096
 
@@ -74,7 +79,7 @@ def token_json(request: web.Request, t: Token, now: int, current_id: str = "") -
     store hands out the same object until the row changes, so the identity
     check is exact; a changed row is a new object and renders afresh.
     """
-    inputs = (base_url(request), policy.is_expired(t.created, t.ttl, now),
+    inputs = (base_url(request), expired(request, t, now),
               t.id == current_id and not t.is_derived)
     kept = _TOKEN_JSON.get(t.id)
     if kept is not None and kept[0] is t and kept[1] == inputs:
