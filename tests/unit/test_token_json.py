@@ -25,7 +25,7 @@ def request(host: str = "a.example") -> web.Request:
     app = web.Application()
     app[CONFIG] = Config()
     settings = SettingsService(None, Schemas(), {})  # the defaults; no store is read
-    app[CORE] = Core(None, settings, None, None, None, Authenticator(None, settings))
+    app[CORE] = Core(None, settings, None, None, None, Authenticator(None, settings), None)
     return make_mocked_request("GET", f"/v3/tokens/{ROW.id}", headers={"Host": host}, app=app)
 
 
