@@ -49,7 +49,8 @@ def token_object(token: Token, actor: Principal, now: int, owner: User | None = 
         status |= {"value": value, "bearerToken": bearer}
     status |= {
         "current": token.id == actor.token.id,
-        "expired": policy.is_expired(token.created, token.ttl, now),  # as authentication
+        # As authentication judges it (ext tokens are never store sessions).
+        "expired": token.expired_at is not None or policy.is_expired(token.created, token.ttl, now),
         "expiresAt": policy.rfc3339(token.created + ttl) if ttl >= 0 else "",
         "lastUpdateTime": policy.rfc3339(meta.updated),
     }
