@@ -58,6 +58,8 @@ def _tls_options(serve: argparse.ArgumentParser) -> None:
                        help="where the self-signed CA is kept (default: next to the SQLite file)")
     serve.add_argument("--exec-command", dest="exec_command",
                        help="command kubeconfigs run as exec plugin (default token-shim)")
+    serve.add_argument("--server-version", dest="server_version",
+                       help="Rancher version the v3 face reports as server-version (v2.13.0)")
 
 
 def _token_options(token: argparse.ArgumentParser) -> None:

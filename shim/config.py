@@ -37,6 +37,7 @@ class Config:
     tls_sans: tuple[str, ...] = ()  # extra names/IPs for the self-signed server cert
     data_dir: str | None = None  # default: the SQLite file's directory, else "."
     exec_command: str = "token-shim"  # the exec credential plugin named in kubeconfigs
+    server_version: str = "v2.13.0"  # the Rancher API level the v3 face reports (server-version)
     log_format: str = "text"  # text or json
     audit_log: str = "stderr"  # stderr, a file path, or off
     metrics: str = "admin"  # /metrics: off, public, or admin (an admin bearer)

@@ -1,16 +1,18 @@
-"""Every path the server answers, in one table."""
+"""Every path the server answers: the v3 face from its operation table
+(shim/faces/v3/table.py), the other faces listed here."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from shim import metrics
-from shim.faces import docs, kube, ops, public
+from shim.faces import docs, kube, ops
 from shim.faces.terraform import settings as tf_settings
 from shim.faces.terraform import tokens as tf_tokens
 from shim.faces.terraform import users as tf_users
-from shim.faces.v3 import clusters, features, root, settings, tokens, users
+from shim.faces.v3.table import OPERATIONS as V3
 from shim.keys import CONFIG
+from shim.operations import add_to_router
 
 TF = "/terraform/v1"
 
@@ -23,31 +25,6 @@ def add_routes(app: web.Application) -> None:
         web.get("/docs", docs.page),
         web.get("/docs/init.js", docs.init_script),
         web.get("/docs/static/{name}", docs.asset),
-        web.get("/v3-public/authProviders", public.list_providers),
-        web.get("/v3-public/localProviders/local", public.get_provider),
-        web.post("/v3-public/localProviders/local", public.login),
-        web.get("/v3", root.root),
-        web.get("/v3/tokens", tokens.list_tokens),
-        web.post("/v3/tokens", tokens.create_token),
-        web.get("/v3/tokens/{id}", tokens.get_token),
-        web.put("/v3/tokens/{id}", tokens.update_token),
-        web.delete("/v3/tokens/{id}", tokens.delete_token),
-        web.get("/v3/settings", settings.list_settings),
-        web.get("/v3/settings/{name}", settings.get_setting),
-        web.put("/v3/settings/{name}", settings.update_setting),
-        web.delete("/v3/settings/{name}", settings.delete_setting),
-        web.get("/v3/features", features.list_features),
-        web.get("/v3/features/{name}", features.get_feature),
-        web.put("/v3/features/{name}", features.update_feature),
-        web.get("/v3/users", users.list_users),
-        web.post("/v3/users", users.create_user),
-        web.get("/v3/users/{id}", users.get_user),
-        web.post("/v3/users/{id}", users.user_action),
-        web.put("/v3/users/{id}", users.update_user),
-        web.delete("/v3/users/{id}", users.delete_user),
-        web.get("/v3/clusters", clusters.list_clusters),
-        web.get("/v3/clusters/{id}", clusters.get_cluster),
-        web.post("/v3/clusters/{id}", clusters.cluster_action),
         web.get(f"{kube.PREFIX}/version", kube.version),
         web.get(f"{kube.PREFIX}/api", kube.core_versions),
         web.get(f"{kube.PREFIX}/apis", kube.groups),
@@ -56,6 +33,7 @@ def add_routes(app: web.Application) -> None:
         web.post(f"{kube.PREFIX}/apis/authentication.k8s.io/v1/selfsubjectreviews",
                  kube.create_self_subject_review),
     ])
+    add_to_router(app, V3)
     add_terraform_routes(app)
     if app[CONFIG].metrics != "off":
         app.router.add_get("/metrics", metrics.scrape)

@@ -91,11 +91,15 @@ class SettingsService:
 
     async def apply(
         self, changes: Mapping[str, Any], docs: Mapping[tuple[str, str], str | None] = {},
-        expected: Mapping[str, int] | None = None,
+        expected: Mapping[str, int] | None = None, session_may_undercut_idle: bool = False,
     ) -> None:
         """Validate every change (None resets), write atomically; 412 when a version in
         `expected` is stale. Cross rules are checked on the committed values, inside the
-        write, so concurrent writers (on any replica) cannot break them together."""
+        write, so concurrent writers (on any replica) cannot break them together.
+
+        With `session_may_undercut_idle` (the v3 face, as Rancher's webhook) only a write
+        of the idle TTL is checked against the session TTL; lowering the session TTL below
+        the idle TTL is accepted, and authentication uses min(idle, session)."""
         unknown = [n for n in changes if n not in SETTINGS]
         if unknown:
             raise ApiError(404, "NotFound", f"setting {unknown[0]} not found")
@@ -105,7 +109,8 @@ class SettingsService:
         try:
             await self.store.put_settings(
                 values, dict(docs), expected=expected,
-                check=lambda current: self.check_cross_rules(values, current),
+                check=lambda current: self.check_cross_rules(
+                    values, current, session_may_undercut_idle=session_may_undercut_idle),
             )
         except Conflict:
             raise ApiError(412, "PreconditionFailed",
@@ -123,10 +128,11 @@ class SettingsService:
             )
 
     def check_cross_rules(
-        self, values: Mapping[str, str | None], stored: Mapping[str, str] | None = None
+        self, values: Mapping[str, str | None], stored: Mapping[str, str] | None = None,
+        *, session_may_undercut_idle: bool = False,
     ) -> None:
         """Idle <= session after `values` are applied to `stored` (default: the cache)."""
-        if IDLE_TTL not in values and SESSION_TTL not in values:
+        if IDLE_TTL not in values and (session_may_undercut_idle or SESSION_TTL not in values):
             return
         idle = int(self._merged(values, IDLE_TTL, stored))
         session = int(self._merged(values, SESSION_TTL, stored))

@@ -8,7 +8,7 @@ from typing import Any
 
 from shim import crypto
 from shim.core.principal import Principal
-from shim.errors import ApiError, conflict, forbidden, invalid_field, not_found, unauthorized
+from shim.errors import ApiError, conflict, forbidden, invalid_field, login_failed, not_found
 from shim.store.base import Conflict, Store, User
 
 ID_PREFIX = "user-"
@@ -124,7 +124,7 @@ class UserService:
         stored = user.password_hash if user else crypto.dummy_password_hash()
         ok = await asyncio.to_thread(crypto.verify_password, stored, password)
         if user is None or not ok:
-            raise unauthorized("bad password")
+            raise login_failed("bad password")
         if not user.enabled:
             raise forbidden("user is disabled")
         return user

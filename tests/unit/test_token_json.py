@@ -9,8 +9,10 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from shim.config import Config
-from shim.faces.v3 import render
-from shim.keys import CONFIG
+from shim.faces.v3 import render, table
+from shim.faces.v3.norman import Catalog
+from shim.keys import CATALOG, CONFIG
+from shim.schemas import Schemas
 from shim.store.base import Token
 
 NOW = 1_800_000_000_000
@@ -21,6 +23,7 @@ ROW = Token(id="token-abcde", user_id="u-1", kind="api", secret="$2:x:y", descri
 def request(host: str = "a.example") -> web.Request:
     app = web.Application()
     app[CONFIG] = Config()
+    app[CATALOG] = Catalog(table.OPERATIONS, table.EMBEDDED_TYPES, Schemas().documents)
     return make_mocked_request("GET", f"/v3/tokens/{ROW.id}", headers={"Host": host}, app=app)
 
 

@@ -21,11 +21,10 @@ def cluster_json(request: web.Request, cluster_id: str) -> dict:
         "type": "cluster",
         "baseType": "cluster",
         "state": "active",
-        "links": {"self": f"{render.base_url(request)}/v3/clusters/{cluster_id}"},
-        "actions": {
-            "generateKubeconfig":
-                f"{render.base_url(request)}/v3/clusters/{cluster_id}?action=generateKubeconfig",
-        },
+        "transitioning": "no",
+        "transitioningMessage": "",
+        "links": render.links(request, "cluster", cluster_id),
+        "actions": render.actions(request, "cluster", cluster_id),
     }
 
 
@@ -47,7 +46,8 @@ async def cluster_action(request: web.Request) -> web.Response:
     user = await _kubeconfig_user(request, http.principal(request), cluster_id)
     ca = tls.ca_pem(request.app[CONFIG])
     config = kubeconfig.render(render.base_url(request), cluster_id, user, ca)
-    return http.respond({"type": "generateKubeconfigOutput", "config": config})
+    return http.respond({"baseType": "generateKubeConfigOutput", "config": config,
+                         "type": "generateKubeConfigOutput"})
 
 
 async def _kubeconfig_user(request: web.Request, actor: Principal, cluster_id: str) -> dict:
