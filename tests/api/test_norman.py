@@ -221,3 +221,27 @@ async def test_failed_login_is_ranchers_authentication_failed(api):
     assert reply.body == {"code": "Unauthorized", "status": 401,
                           "message": "authentication failed", "type": "error",
                           "baseType": "error"}
+
+
+async def test_tokens_keep_labels_and_annotations_and_always_carry_enabled(api):
+    made = await api.new_token(description="tf", labels={"team": "a"},
+                               annotations={"note": "x"}, links=None, actions=None)
+    assert made["labels"]["team"] == "a" and made["annotations"] == {"note": "x"}
+    assert made["labels"]["authn.management.cattle.io/token-userId"] == api.admin_id
+    assert made["enabled"] is True
+    read = (await api.get(f"/v3/tokens/{made['id']}")).body
+    assert read["labels"] == made["labels"] and read["annotations"] == {"note": "x"}
+    changed = await api.put(f"/v3/tokens/{made['id']}", {
+        "labels": {"team": "b", "authn.management.cattle.io/token-userId": "someone-else"},
+        "annotations": {}})
+    assert changed.status == 200
+    assert changed.body["labels"] == {"team": "b",
+                                      "authn.management.cattle.io/token-userId": api.admin_id}
+    assert changed.body["annotations"] == {}
+    listed = (await api.get("/v3/tokens?description=tf")).body["data"]
+    assert [t["labels"]["team"] for t in listed] == ["b"]
+
+
+async def test_label_values_must_be_strings(api):
+    reply = await api.post("/v3/tokens", {"labels": {"team": 5}})
+    assert reply.status == 422 and reply.body["fieldName"] == "labels.team"

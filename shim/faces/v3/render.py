@@ -73,8 +73,8 @@ def token(request: web.Request, t: Token, now: int, current_id: str = "") -> dic
         "lastUsedAt": policy.rfc3339(t.last_used) or None,
         "activityLastSeenAt": policy.rfc3339(t.last_activity) or None,
         "uuid": t.uuid,
-        "labels": labels,
-        "annotations": {},
+        "labels": t.labels | labels,
+        "annotations": t.annotations,
         "links": links(request, "token", t.id),
     }
 
