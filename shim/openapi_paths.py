@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from shim.faces.terraform.table import OPERATIONS as TERRAFORM
 from shim.faces.v3.settings import READ_ONLY
 from shim.faces.v3.table import EMBEDDED_TYPES, OPERATIONS
 from shim.operations import Operation, q
 from shim.settings_catalog import SETTINGS
 
-TF = "/terraform/v1"
 KUBE = "/k8s/clusters/{cluster}"
 FACE_ERRORS = {
     "v3": "Norman's error body; the authentication filter's 401 is exactly Rancher's "
@@ -105,7 +105,7 @@ def _v3() -> list[tuple[str, str, dict]]:
 def from_operation(o: Operation, types: dict[str, str]) -> dict[str, Any]:
     """The OpenAPI operation of a table entry; `?action=` and action bodies included."""
     query = list(o.query)
-    bodies = [o.body] if o.body and o.creates else []
+    bodies = [o.body] if o.body else []
     if o.actions:
         names = [a.name for a in o.actions]
         action = {"const": names[0]} if len(names) == 1 else {"enum": names}
@@ -135,59 +135,5 @@ def _kube() -> list[tuple[str, str, dict]]:
 
 
 def _terraform() -> list[tuple[str, str, dict]]:
-    r = "responses/terraform/"
-    search = [q(n, {"type": "string"}) for n in ("description", "userId", "clusterId", "kind")]
-    renewal = [q("renewal", {"const": "field"}, text="report a due renewal as `renew`, not 404")]
-    return [
-        (TF + "/tokens", "get", op("terraform", "tfSearchTokens", "Search (restapi read_search)",
-                                   {200: r + "token-search"}, query=search)),
-        (TF + "/tokens", "post", op("terraform", "tfCreateToken", "Create: the create_response",
-                                    {201: r + "token-created"}, body="terraform/token",
-                                    errors=(403, 503))),
-        (TF + "/tokens/{id}", "get", op("terraform", "tfGetToken", "The document last written",
-                                        {200: r + "token-echo"}, query=renewal, errors=(404,))),
-        (TF + "/tokens/{id}", "put", op("terraform", "tfUpdateToken", "Replace the document",
-                                        {200: r + "token-echo"}, body="terraform/token",
-                                        errors=(404, 409, 412))),
-        (TF + "/tokens/{id}", "delete", op("terraform", "tfDeleteToken", "Delete (idempotent)",
-                                           {204: None}, errors=(400, 412))),
-        *_terraform_settings(), *_terraform_users(r),
-    ]
-
-
-def _terraform_settings() -> list[tuple[str, str, dict]]:
-    r, doc, policy = "responses/terraform/", "terraform/setting", "terraform/token-policy"
-    return [
-        (TF + "/settings", "get", op("terraform", "tfListSettings", "Every setting's document",
-                                     {200: r + "setting-collection"})),
-        (TF + "/settings/{name}", "get", op("terraform", "tfGetSetting", "A setting's document",
-                                            {200: doc}, errors=(404,))),
-        (TF + "/settings/{name}", "put", op("terraform", "tfPutSetting", "Upsert a setting",
-                                            {200: doc}, body=doc, errors=(403, 404, 405, 412))),
-        (TF + "/settings/{name}", "delete", op("terraform", "tfResetSetting", "Reset to default",
-                                               {204: None}, errors=(403, 404, 405, 412, 422))),
-        (TF + "/token-policies", "get", op("terraform", "tfListPolicies", "The token policy",
-                                           {200: r + "policy-collection"})),
-        (TF + "/token-policies/{name}", "get", op("terraform", "tfGetPolicy", "The policy document",
-                                                  {200: policy}, errors=(404,))),
-        (TF + "/token-policies/{name}", "put", op(
-            "terraform", "tfPutPolicy", "Set the five token settings atomically", {200: policy},
-            body=policy, errors=(403, 404, 405))),
-        (TF + "/token-policies/{name}", "delete", op(
-            "terraform", "tfResetPolicy", "Reset all five settings", {204: None},
-            errors=(403, 404, 405, 422))),
-    ]
-
-
-def _terraform_users(r: str) -> list[tuple[str, str, dict]]:
-    doc = "terraform/user"
-    return [
-        (TF + "/users", "post", op("terraform", "tfCreateUser", "Create a service account",
-                                   {201: r + "user-created"}, body=doc, errors=(403, 409, 503))),
-        (TF + "/users/{id}", "get", op("terraform", "tfGetUser", "The document last written",
-                                       {200: doc}, errors=(404,))),
-        (TF + "/users/{id}", "put", op("terraform", "tfUpdateUser", "Replace the document",
-                                       {200: doc}, body=doc, errors=(403, 404, 409))),
-        (TF + "/users/{id}", "delete", op("terraform", "tfDeleteUser", "Delete (idempotent)",
-                                          {204: None}, errors=(403, 422))),
-    ]
+    """The Terraform face, derived from its operation table."""
+    return [(o.path, o.method, from_operation(o, {})) for o in TERRAFORM]
