@@ -38,5 +38,5 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 REQUEST_ID = web.RequestKey("request_id", str)
 JSON_BODY = web.ResponseKey("json_body", object)  # what http.respond serialized, for the audit
 
-__all__ = ["CATALOG", "CONFIG", "CORE", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "JSON_BODY", "Core",
-           "Principal"]
+__all__ = ["CATALOG", "CONFIG", "CORE", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "JSON_BODY",
+           "Core", "Principal"]

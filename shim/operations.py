@@ -8,7 +8,7 @@ the `?action=` names it also answers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from aiohttp import web
@@ -46,7 +46,6 @@ class Operation:
     media: str = "application/json"
     tag: str = ""
     face: str = "v3"
-    extra: Mapping[str, Any] = field(default_factory=dict)  # more OpenAPI keys
 
     @property
     def is_collection(self) -> bool:

@@ -5,7 +5,8 @@ import pytest
 from shim.policy import MINUTE_MS
 from tests.support import basic
 
-MUST_AUTHENTICATE = {"type": "error", "status": "401", "message": "Unauthorized 401: must authenticate"}
+MUST_AUTHENTICATE = {"type": "error", "status": "401",
+                     "message": "Unauthorized 401: must authenticate"}
 
 
 async def test_bearer_basic_and_cookie_all_authenticate(api):

@@ -133,4 +133,5 @@ async def test_other_actions_are_not_available(api):
 async def test_generating_a_kubeconfig_needs_authentication(api):
     reply = await api.as_(None).post(GENERATE)
     assert reply.status == 401
-    assert reply.body == {"type": "error", "status": "401", "message": "Unauthorized 401: must authenticate"}
+    assert reply.body == {"type": "error", "status": "401",
+        "message": "Unauthorized 401: must authenticate"}

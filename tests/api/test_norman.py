@@ -79,7 +79,8 @@ async def test_links_and_create_types_follow_the_callers_rights(api):
     tokens = (await user.get("/v3/tokens")).body
     assert tokens["createTypes"] == {"token": tokens["links"]["self"]}
     assert set(tokens["actions"]) == {"logout", "logoutAll"}
-    assert {"limit", "sort", "filters"} <= set(tokens) | set(tokens["pagination"]) | {"sort"}
+    assert {"pagination", "sort", "filters", "resourceType"} <= set(tokens)
+    assert tokens["pagination"]["limit"] == 1000 and tokens["resourceType"] == "token"
 
 
 def _declared():

@@ -7,8 +7,6 @@ a new endpoint is one entry here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from shim.core.tokens import KINDS
 from shim.faces import public
 from shim.faces.v3 import clusters, features, projects, root, schemas, settings, tokens, users
@@ -25,7 +23,8 @@ EMBEDDED_TYPES = {
 
 
 TOKEN_QUERY = (
-    q("limit", {"type": "integer", "minimum": 1, "maximum": 10000}, text="page size (default 1000)"),
+    q("limit", {"type": "integer", "minimum": 1, "maximum": 10000},
+      text="page size (default 1000)"),
     q("marker", {"type": "string"}, text="pagination.next's marker"),
     q("userId", {"type": "string"}), q("description", {"type": "string"}),
     q("ttl", {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}),
