@@ -39,7 +39,7 @@ async def test_schema_collection_describes_every_type_with_norman_keys(api):
     reply = await api.get("/v3/schemas")
     assert reply.status == 200 and reply.body["resourceType"] == "schema"
     schemas = {s["id"]: s for s in reply.body["data"]}
-    assert {"token", "setting", "feature", "user", "cluster", "project", "schema",
+    assert {"token", "setting", "feature", "user", "cluster", "project", "schema", "authProvider",
             "generateKubeConfigOutput", "setPasswordInput", "changePasswordInput"} <= set(schemas)
     token = schemas["token"]
     assert token["type"] == token["baseType"] == "schema" and token["pluralName"] == "tokens"

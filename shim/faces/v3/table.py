@@ -14,8 +14,10 @@ from shim.operations import Action, Operation, q
 
 R = "responses/v3/"
 
-# Norman types that only appear as an action's input or output -> their JSON Schema.
+# Norman types without /v3 operations of their own -> their JSON Schema: action inputs and
+# outputs, and the login providers (served under /v3-public).
 EMBEDDED_TYPES = {
+    "authProvider": R + "auth-provider",
     "generateKubeConfigOutput": R + "kubeconfig",
     "changePasswordInput": "v3/change-password",
     "setPasswordInput": "v3/set-password",
