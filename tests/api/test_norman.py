@@ -74,6 +74,7 @@ async def test_links_and_create_types_follow_the_callers_rights(api):
         "self", "update", "remove"}
     assert set((await user.get(f"/v3/settings/{name}")).body["links"]) == {"self"}
     assert (await user.get("/v3/settings")).body["createTypes"] == {}
+    assert (await user.get("/v3/settings")).body["pagination"] == {"limit": 1000}
     mine = await user.new_token(description="mine")
     assert set(mine["links"]) == {"self", "update", "remove"}
     tokens = (await user.get("/v3/tokens")).body

@@ -130,7 +130,7 @@ def collection(
     catalog = request.app[CATALOG]
     known = resource in catalog.resource_types()
     collection_url = f"{base}/v3/{plural or catalog.plural(resource)}" if known else ""
-    pagination: dict[str, Any] = {"limit": limit if limit is not None else len(data)}
+    pagination: dict[str, Any] = {"limit": limit if limit is not None else 1000}  # Norman's
     if next_url:
         pagination["next"] = next_url
         pagination["partial"] = True
