@@ -19,7 +19,9 @@ from shim.core.features import FeatureService
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
-from shim.keys import CLOCK, CONFIG, CORE, SCHEMAS, Core
+from shim.faces.v3 import table
+from shim.faces.v3.norman import Catalog
+from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
 from shim.metrics import METRICS, Metrics
 from shim.middlewares import front_door
 from shim.purge import purge_forever
@@ -47,6 +49,7 @@ def create_app(
     features = FeatureService(store, config.token_hashing_default)
     app[CONFIG] = config
     app[SCHEMAS] = schemas
+    app[CATALOG] = Catalog(table.OPERATIONS, table.EMBEDDED_TYPES, schemas.documents)
     app[CLOCK] = clock
     app[CORE] = Core(
         store=store, settings=settings, features=features, users=UserService(store),

@@ -20,8 +20,17 @@ class ApiError(Exception):
         return f"{self.status} {self.code}: {self.message}"
 
 
+MUST_AUTHENTICATE = "must authenticate"
+
+
 def unauthorized(reason: str = "") -> ApiError:
-    return ApiError(401, "Unauthorized", "must authenticate", reason=reason)
+    """The authentication filter's refusal (missing, unknown, expired or bad credentials)."""
+    return ApiError(401, "Unauthorized", MUST_AUTHENTICATE, reason=reason)
+
+
+def login_failed(reason: str = "") -> ApiError:
+    """A password login that failed: Rancher's local provider says `authentication failed`."""
+    return ApiError(401, "Unauthorized", "authentication failed", reason=reason)
 
 
 def forbidden(message: str) -> ApiError:
@@ -62,20 +71,23 @@ def render(face: str, err: ApiError) -> dict[str, Any]:
         if err.details:
             body["details"] = err.details
         return body
+    return norman(err)
+
+
+def norman(err: ApiError) -> dict[str, Any]:
+    """Norman's error body (keys sorted, as Norman writes them), and Rancher's two 401s."""
+    if err.status == 401 and err.message == MUST_AUTHENTICATE:
+        # Rancher's authentication filter answers with exactly this body (status a string).
+        return {"type": "error", "status": "401", "message": "Unauthorized 401: must authenticate"}
     if err.status == 401:
-        # Rancher's authentication filter answers with exactly this body.
-        return {"type": "error", "status": "401", "message": err.message}
-    body = {
-        "type": "error",
-        "baseType": "error",
-        "status": err.status,
-        "code": err.code,
-        "message": err.message,
-    }
+        # Rancher's login handler (util.APIErrorResponse): this key order, status an integer.
+        return {"code": err.code, "status": 401, "message": err.message, "type": "error",
+                "baseType": "error"}
+    body: dict[str, Any] = {"baseType": "error", "code": err.code}
     if err.details:
         body["details"] = err.details
         body["fieldName"] = err.details[0].get("field", "")
-    return body
+    return body | {"message": err.message, "status": err.status, "type": "error"}
 
 
 # Kubernetes StatusReasons by HTTP status, for errors raised by code shared with other faces.

@@ -15,6 +15,7 @@ from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
+from shim.faces.v3.norman import Catalog
 from shim.schemas import Schemas
 from shim.store.base import Store
 
@@ -33,10 +34,11 @@ class Core:
 CONFIG = web.AppKey("config", Config)
 CORE = web.AppKey("core", Core)
 SCHEMAS = web.AppKey("schemas", Schemas)
+CATALOG = web.AppKey("catalog", Catalog)  # the v3 operation table, indexed
 CLOCK = web.AppKey("clock", Callable[[], int])
 PRINCIPAL = web.RequestKey("principal", Principal)
 REQUEST_ID = web.RequestKey("request_id", str)
 JSON_BODY = web.ResponseKey("json_body", object)  # what http.respond serialized, for the audit
 
-__all__ = ["CONFIG", "CORE", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "JSON_BODY", "Core",
-           "Principal"]
+__all__ = ["CATALOG", "CONFIG", "CORE", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "JSON_BODY",
+           "Core", "Principal"]

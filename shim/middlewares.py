@@ -19,6 +19,7 @@ from aiohttp import web
 from shim import policy
 from shim.errors import ApiError, forbidden, render, server_error
 from shim.faces.http import credential
+from shim.faces.v3.render import base_url
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
 from shim.logs import log_request
 from shim.metrics import Metrics
@@ -26,7 +27,10 @@ from shim.metrics import Metrics
 log = logging.getLogger("shim")
 
 # /metrics checks its own access (the `metrics` option); /docs and /openapi.json are open.
-PUBLIC_PREFIXES = ("/v3-public/", "/healthz", "/readyz", "/openapi.json", "/docs", "/metrics")
+# /v1-public is open so that its unknown paths answer 404 (the Rancher CLI 2.14+ then falls
+# back to /v3-public); /ping answers `pong` to anyone, as Rancher's does.
+PUBLIC_PREFIXES = ("/v3-public/", "/v1-public/", "/healthz", "/readyz", "/openapi.json", "/docs",
+                   "/metrics", "/ping")
 _REQUEST_ID = re.compile(r"[!-~]{1,200}")
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllow", 413: "RequestEntityTooLarge"}
 # Generated request ids: unique per process (random prefix) and cheap (a counter).
@@ -69,15 +73,16 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0)
             try:
                 if not request.path.startswith(PUBLIC_PREFIXES):
                     await _authenticate(request)
-                return await handler(request)
+                return _with_schemas(request, await handler(request))
             finally:
                 in_flight -= 1
         except ApiError as err:
-            return _error_response(request, err, metrics)
+            return _with_schemas(request, _error_response(request, err, metrics))
         except web.HTTPException as exc:
             if exc.status < 400:  # redirects and the like pass through
                 raise
-            return _error_response(request, _http_error(request, exc), metrics)
+            error = _http_error(request, exc)
+            return _with_schemas(request, _error_response(request, error, metrics))
         except Exception:
             log.exception("request %s %s failed (request id %s)", request.method, request.path,
                           request[REQUEST_ID])
@@ -124,6 +129,18 @@ async def _read_body(request: web.Request, seconds: float) -> None:
                        headers={"Connection": "close"}) from None
     except web.RequestPayloadError as exc:  # e.g. a Content-Encoding the body does not match
         raise ApiError(400, "BadRequest", f"the body could not be read: {exc}") from None
+
+
+def _with_schemas(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """Norman's X-API-Schemas on every /v3 (and /v1) answer but the authentication filter's
+    401: Go clients refuse a root without it, the Python client loads the types from it."""
+    path = request.path
+    for version in ("/v3", "/v1"):
+        if path == version or path.startswith(version + "/"):
+            if response.status == 401 and PRINCIPAL not in request:
+                return response
+            response.headers["X-API-Schemas"] = f"{base_url(request)}{version}/schemas"
+    return response
 
 
 def _request_id(request: web.Request) -> str:

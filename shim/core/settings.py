@@ -19,7 +19,7 @@ from shim.store.base import Conflict, Store
 
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 # What kind of write is refused, for a message that fits it (see cross_rule_text).
-V3_SETTING_WRITE = "v3 setting"  # one setting on the v3 face, which mirrors Rancher
+V3_SETTING_WRITE = "v3 setting"  # one setting as Rancher's webhook sees it (v3, kube objects)
 SETTING_WRITE = "setting"  # one setting on the Terraform face
 POLICY_WRITE = "token policy"  # both values in one document
 
@@ -115,7 +115,10 @@ class SettingsService:
         """Validate every change (None resets), write atomically; 412 when a version in
         `expected` is stale. Cross rules are checked on the committed values, inside the
         write, so concurrent writers (on any replica) cannot break them together.
-        `how` (a *_WRITE constant) picks the wording of a cross-rule refusal."""
+        `how` (a *_WRITE constant) picks the wording of a cross-rule refusal and, for a
+        write as Rancher's webhook sees it (V3_SETTING_WRITE), that only a write of the idle
+        TTL is checked against the session TTL: lowering the session TTL below the idle TTL
+        is accepted, and authentication uses min(idle, session)."""
         unknown = [n for n in changes if n not in SETTINGS]
         if unknown:
             raise ApiError(404, "NotFound", f"setting {unknown[0]} not found")
@@ -134,13 +137,13 @@ class SettingsService:
         finally:
             await self.refresh()
 
-    def preview(self, changes: Mapping[str, Any]) -> dict[str, str | None]:
+    def preview(self, changes: Mapping[str, Any], how: str = SETTING_WRITE) -> dict[str, str | None]:
         """The stored values `apply(changes)` would write, checked as it checks them, for a
         dry run (the cross rules on the cached values)."""
         for name in changes:
             self.ensure_writable(name)
         values = {n: (None if v is None else self.canonical(n, v)) for n, v in changes.items()}
-        self.check_cross_rules(values)
+        self.check_cross_rules(values, how=how)
         return values
 
     def ensure_writable(self, name: str) -> None:
@@ -156,7 +159,8 @@ class SettingsService:
         how: str = SETTING_WRITE,
     ) -> None:
         """Idle <= session after `values` are applied to `stored` (default: the cache)."""
-        if IDLE_TTL not in values and SESSION_TTL not in values:
+        session_may_undercut_idle = how == V3_SETTING_WRITE
+        if IDLE_TTL not in values and (session_may_undercut_idle or SESSION_TTL not in values):
             return
         idle = int(self._merged(values, IDLE_TTL, stored))
         session = int(self._merged(values, SESSION_TTL, stored))

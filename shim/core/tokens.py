@@ -12,7 +12,7 @@ from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.errors import ApiError, bad_request, forbidden, invalid_field, not_found
 from shim.settings_catalog import IDLE_TTL, KUBECONFIG_TTL, MAX_TTL, SESSION_TTL
-from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery
+from shim.store.base import Conflict, HashingRequired, Store, Token, TokenQuery, token_meta
 
 SYSTEM_KINDS = ("kubectl-shell", "agent", "compose-token", "helm-token", "drain-node")
 KINDS = ("api", "session", "kubeconfig") + SYSTEM_KINDS
@@ -22,6 +22,8 @@ IMMUTABLE = {
     "isDerived": "is_derived", "authProvider": "auth_provider",
 }
 _RETRIES = 10
+# Labels the server sets itself (owner, kind): a client's value for them is not kept.
+RESERVED_LABEL_PREFIX = "authn.management.cattle.io/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,25 +47,26 @@ class TokenService:
     async def create(
         self, actor: Principal, now: int, *, description: str = "", ttl: int = 0,
         cluster_id: str | None = "", user_id: str | None = None, kind: str = "api",
-        enabled: bool = True, tf_doc: str | None = None,
-        check_ttl: Callable[[int], None] = lambda effective: None,
+        enabled: bool = True, tf_doc: str | None = None, labels: dict | None = None,
+        annotations: dict | None = None, check_ttl: Callable[[int], None] = lambda effective: None,
     ) -> NewToken:
         """`check_ttl` sees the effective (clamped) ttl before anything is written."""
         owner = await self._owner(actor, user_id)
         cluster = self._derived_cluster(actor, self._cluster(cluster_id), "clusterId")
+        meta = token_meta(_own_labels(labels or {}), annotations or {})
         if kind in SYSTEM_KINDS:
             if not actor.is_admin:
                 raise forbidden(f"only an admin may create {kind} tokens")
             check_ttl(0)
             return await self._insert(
                 owner, kind, now, description=description, ttl=self._capped(actor, 0, now),
-                requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+                requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc, meta=meta,
             )
         effective = policy.clamp_ttl(ttl, self.settings.minutes(MAX_TTL))
         check_ttl(effective)
         return await self._insert(
             owner, "api", now, description=description, ttl=self._capped(actor, effective, now),
-            requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc,
+            requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc, meta=meta,
         )
 
     async def create_kubeconfig_for(self, actor: Principal, cluster_id: str, now: int) -> NewToken:
@@ -209,6 +212,10 @@ class TokenService:
             updated = replace(updated, description=changes["description"])
         if "enabled" in changes:
             updated = replace(updated, enabled=changes["enabled"])
+        if "labels" in changes or "annotations" in changes:
+            labels = _own_labels(changes.get("labels", token.labels) or {})
+            annotations = changes.get("annotations", token.annotations) or {}
+            updated = replace(updated, meta=token_meta(labels, annotations))
         if "ttl" in changes and changes["ttl"] != token.ttl_requested:
             updated = replace(updated, **self._new_ttl(actor, token, changes["ttl"]))
         return updated
@@ -257,3 +264,7 @@ def _new_id(kind: str, user_id: str) -> str:
     if kind in SYSTEM_KINDS:
         return f"{kind}-{crypto.new_suffix()}"
     return f"token-{crypto.new_suffix()}"
+
+
+def _own_labels(labels: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in labels.items() if not k.startswith(RESERVED_LABEL_PREFIX)}

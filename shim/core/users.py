@@ -8,7 +8,7 @@ from typing import Any
 
 from shim import crypto
 from shim.core.principal import Principal
-from shim.errors import ApiError, conflict, forbidden, invalid_field, not_found, unauthorized
+from shim.errors import ApiError, conflict, forbidden, invalid_field, login_failed, not_found
 from shim.store.base import Conflict, Store, User
 
 ID_PREFIX = "user-"
@@ -144,9 +144,9 @@ class UserService:
             stored = crypto.dummy_password_hash()
         ok = await asyncio.to_thread(crypto.verify_password, stored, password)
         if user is None or user.password_hash != stored or not ok:
-            raise unauthorized("bad password")
+            raise login_failed("bad password")
         if not user.enabled:
-            raise unauthorized("disabled user")
+            raise login_failed("disabled user")
         return user
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -48,10 +49,27 @@ class Token:  # treat as immutable: change with dataclasses.replace
     version: int = 1
     tf_doc: str | None = None
     expired_at: int | None = None  # when it was refused as expired or idle: dead for good
+    meta: str = ""  # JSON {"labels": {...}, "annotations": {...}}; "" for none
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return json.loads(self.meta).get("labels", {}) if self.meta else {}
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return json.loads(self.meta).get("annotations", {}) if self.meta else {}
 
     @property
     def expires(self) -> int | None:
         return None if self.ttl == 0 else self.created + self.ttl
+
+
+def token_meta(labels: Mapping[str, str], annotations: Mapping[str, str]) -> str:
+    """The `meta` column of a token with these labels and annotations."""
+    if not labels and not annotations:
+        return ""
+    return json.dumps({"labels": dict(labels), "annotations": dict(annotations)},
+                      sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)

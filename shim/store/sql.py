@@ -12,7 +12,7 @@ USER_COLUMNS = (
 TOKEN_COLUMNS = (
     "id, user_id, kind, secret, description, ttl, ttl_requested, created, enabled,"
     " is_derived, cluster_id, auth_provider, last_used, last_activity, uuid, version, tf_doc,"
-    " expired_at"
+    " expired_at, meta"
 )
 _TOKEN_N = TOKEN_COLUMNS.count(",") + 1
 _T = ", ".join(f"t.{c.strip()}" for c in TOKEN_COLUMNS.split(","))
@@ -38,7 +38,7 @@ SELECT_TOKEN_AND_USER = (
 )
 UPDATE_TOKEN = (
     "UPDATE tokens SET description = ?, ttl = ?, ttl_requested = ?, expires = ?, enabled = ?,"
-    " secret = ?, version = version + 1, tf_doc = ? WHERE id = ? AND version = ?"
+    " secret = ?, version = version + 1, tf_doc = ?, meta = ? WHERE id = ? AND version = ?"
 )
 DELETE_TOKEN = "DELETE FROM tokens WHERE id = ?"
 DELETE_TOKEN_AT = "DELETE FROM tokens WHERE id = ? AND version = ?"
@@ -114,14 +114,14 @@ def token_params(t: Token) -> tuple:
     return (
         t.id, t.user_id, t.kind, t.secret, t.description, t.ttl, t.ttl_requested, t.created,
         t.enabled, t.is_derived, t.cluster_id, t.auth_provider, t.last_used, t.last_activity,
-        t.uuid, t.version, t.tf_doc, t.expired_at, t.expires,
+        t.uuid, t.version, t.tf_doc, t.expired_at, t.meta, t.expires,
     )
 
 
 def update_token_params(t: Token) -> tuple:
     return (
         t.description, t.ttl, t.ttl_requested, t.expires, t.enabled, t.secret, t.tf_doc,
-        t.id, t.version,
+        t.meta, t.id, t.version,
     )
 
 
@@ -139,7 +139,7 @@ def token_from(row) -> Token:
     r = tuple(row)
     return Token(
         r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]),
-        r[10], r[11], r[12], r[13], r[14], r[15], r[16], r[17],
+        r[10], r[11], r[12], r[13], r[14], r[15], r[16], r[17], r[18] or "",
     )
 
 

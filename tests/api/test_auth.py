@@ -6,7 +6,8 @@ from shim import crypto
 from shim.policy import MINUTE_MS
 from tests.support import basic
 
-MUST_AUTHENTICATE = {"type": "error", "status": "401", "message": "must authenticate"}
+MUST_AUTHENTICATE = {"type": "error", "status": "401",
+                     "message": "Unauthorized 401: must authenticate"}
 
 
 async def test_bearer_basic_and_cookie_all_authenticate(api):
@@ -120,6 +121,19 @@ async def test_lowered_session_ttl_applies_to_existing_sessions(api, clock):
     await api.put("/v3/settings/auth-user-session-idle-ttl-minutes", {"value": "5"})
     await api.put("/v3/settings/auth-user-session-ttl-minutes", {"value": "5"})
     clock.advance(4 * MINUTE_MS)
+    assert (await api.as_(session).get("/v3")).status == 200
+    clock.advance(MINUTE_MS)
+    assert (await api.as_(session).get("/v3")).status == 401
+
+
+async def test_session_ttl_lowered_below_idle_bounds_sessions_without_touching_idle(api, clock):
+    """Rancher accepts session < idle (RULES-SHARED 1); authentication then uses
+    min(idle, session) as the idle timeout and the session TTL as the lifetime."""
+    session = (await api.login("admin", "admin-password-1")).body["token"]
+    reply = await api.put("/v3/settings/auth-user-session-ttl-minutes", {"value": "10"})
+    assert reply.status == 200
+    assert (await api.get("/v3/settings/auth-user-session-idle-ttl-minutes")).body["value"] == "960"
+    clock.advance(9 * MINUTE_MS)
     assert (await api.as_(session).get("/v3")).status == 200
     clock.advance(MINUTE_MS)
     assert (await api.as_(session).get("/v3")).status == 401

@@ -52,7 +52,8 @@ async def test_every_error_has_the_rancher_shape(api, core, status):
 
 async def test_401_is_exactly_rancher_body(api, core):
     reply = await _status(api, core, 401)
-    assert reply.body == {"type": "error", "status": "401", "message": "must authenticate"}
+    assert reply.body == {"type": "error", "status": "401",
+        "message": "Unauthorized 401: must authenticate"}
 
 
 async def test_500_says_nothing_was_committed_and_leaks_nothing(api, core):

@@ -20,8 +20,8 @@ GENERATE_TOKEN = "/v3/settings/kubeconfig-generate-token"
 async def _kubeconfig(api, path: str = GENERATE) -> dict:
     reply = await api.post(path)
     assert reply.status == 200, reply.body
-    assert set(reply.body) == {"type", "config"}
-    assert reply.body["type"] == "generateKubeconfigOutput"
+    assert set(reply.body) == {"type", "baseType", "config"}
+    assert reply.body["type"] == reply.body["baseType"] == "generateKubeConfigOutput"
     return yaml.safe_load(reply.body["config"])
 
 
@@ -137,7 +137,8 @@ async def test_other_actions_are_not_available(api):
 async def test_generating_a_kubeconfig_needs_authentication(api):
     reply = await api.as_(None).post(GENERATE)
     assert reply.status == 401
-    assert reply.body == {"type": "error", "status": "401", "message": "must authenticate"}
+    assert reply.body == {"type": "error", "status": "401",
+                          "message": "Unauthorized 401: must authenticate"}
 
 
 async def test_a_plain_http_kubeconfig_comes_with_a_warning_header_and_comment(api):

@@ -32,7 +32,8 @@ async def test_filter_ttl_zero_audits_never_expiring_tokens(api):
     agent = await api.new_token(kind="agent")
     body = (await api.get("/v3/tokens?ttl=0")).body
     assert [t["id"] for t in body["data"]] == [agent["id"]]
-    assert body["filters"] == {"ttl": 0}
+    assert body["filters"]["ttl"] == [{"modifier": "eq", "value": 0}]
+    assert body["filters"]["userId"] is None  # every filter is named, as in Norman
 
 
 async def test_filters_by_description_kind_enabled_and_cluster(api):

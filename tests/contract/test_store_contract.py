@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from shim.store import open_store, sql
-from shim.store.base import Conflict, Token, TokenQuery, User
+from shim.store.base import Conflict, Token, TokenQuery, User, token_meta
 from shim.store.sqlite import SqliteStore
 
 NOW = 1_800_000_000_000
@@ -160,11 +160,13 @@ async def test_inserted_token_reads_back_with_every_field(store):
         "t-1", kind="session", secret="$1:hash", description="laptop", ttl=60_000,
         ttl_requested=90_000, enabled=False, is_derived=False, cluster_id="c-1",
         auth_provider="github", last_used=NOW + 1, last_activity=NOW + 2, tf_doc='{"x": 1}',
+        meta=token_meta({"team": "a"}, {"note": "b"}),
     )
     await store.insert_token(token)
     stored = await store.get_token("t-1")
     assert stored == token
     assert (stored.enabled, stored.is_derived) == (False, False)
+    assert (stored.labels, stored.annotations) == ({"team": "a"}, {"note": "b"})
 
 
 async def test_token_and_user_come_back_in_one_read(store):
@@ -195,7 +197,8 @@ async def test_token_update_writes_fields_and_bumps_version(store):
     await add_users(store, "u-1")
     await store.insert_token(make_token("t-1", ttl=60_000))
     changed = replace(make_token("t-1"), description="new", ttl=1000, ttl_requested=5000,
-                      enabled=False, secret="$1:rehashed", tf_doc="{}")
+                      enabled=False, secret="$1:rehashed", tf_doc="{}",
+                      meta=token_meta({"k": "v"}, {}))
     updated = await store.update_token(changed)
     assert updated == replace(changed, version=2)
     assert await store.get_token("t-1") == updated

@@ -26,7 +26,8 @@ def test_token_expires_in_real_time_over_http(server):
     assert server.call("GET", "/v3", bearer=body["token"])[0] == 200
     time.sleep(0.35)
     status, reply = server.call("GET", "/v3", bearer=body["token"])
-    assert status == 401 and reply == {"type": "error", "status": "401", "message": "must authenticate"}
+    assert status == 401 and reply == {"type": "error", "status": "401",
+        "message": "Unauthorized 401: must authenticate"}
 
 
 def test_sigterm_stops_gracefully_and_data_survives_restart(tmp_path):

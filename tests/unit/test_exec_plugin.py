@@ -179,13 +179,15 @@ def test_login_posts_a_kubeconfig_login_and_reads_the_201(tmp_path, login_server
 
 def test_a_refused_login_exits_1_and_never_shows_the_password(tmp_path, login_server, capsys,
                                                               monkeypatch):
-    url = login_server(401, {"type": "error", "status": "401", "message": "must authenticate"})
+    url = login_server(401, {"code": "Unauthorized", "status": 401,
+                             "message": "authentication failed", "type": "error",
+                             "baseType": "error"})
     monkeypatch.setenv("TOKEN_SHIM_PASSWORD", PASSWORD)
     code = cli.main(["token", f"--server={url}", "--user=ruth", "--cluster=local",
                      f"--cache-dir={tmp_path}"])
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
-    assert "HTTP 401 must authenticate" in err and PASSWORD not in err
+    assert "HTTP 401 authentication failed" in err and PASSWORD not in err
     assert not (tmp_path / "tokens.json").exists()
 
 

@@ -11,8 +11,9 @@ from aiohttp.test_utils import make_mocked_request
 from shim.config import Config
 from shim.core.auth import Authenticator
 from shim.core.settings import SettingsService
-from shim.faces.v3 import render
-from shim.keys import CONFIG, CORE, Core
+from shim.faces.v3 import render, table
+from shim.faces.v3.norman import Catalog
+from shim.keys import CATALOG, CONFIG, CORE, Core
 from shim.schemas import Schemas
 from shim.store.base import Token
 
@@ -26,6 +27,7 @@ def request(host: str = "a.example") -> web.Request:
     app[CONFIG] = Config()
     settings = SettingsService(None, Schemas(), {})  # the defaults; no store is read
     app[CORE] = Core(None, settings, None, None, None, Authenticator(None, settings), None)
+    app[CATALOG] = Catalog(table.OPERATIONS, table.EMBEDDED_TYPES, Schemas().documents)
     return make_mocked_request("GET", f"/v3/tokens/{ROW.id}", headers={"Host": host}, app=app)
 
 

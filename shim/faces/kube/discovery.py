@@ -14,6 +14,7 @@ from shim import policy
 from shim.faces import http
 from shim.faces.kube.rest import known_cluster
 
+KUBE_VERSION = "v1.32.0"  # also the v3 face's k8s-version setting
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
@@ -21,9 +22,9 @@ async def version(request: web.Request) -> web.Response:
     known_cluster(request)
     machine = platform.machine().lower()
     return http.respond({
-        "major": "1",
-        "minor": "32",
-        "gitVersion": "v1.32.0",
+        "major": KUBE_VERSION[1:].split(".")[0],
+        "minor": KUBE_VERSION.split(".")[1],
+        "gitVersion": KUBE_VERSION,
         "gitCommit": "token-shim",
         "gitTreeState": "clean",
         "buildDate": "2024-12-11T00:00:00Z",

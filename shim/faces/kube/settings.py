@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from shim.core.features import DESCRIPTIONS
+from shim.core.settings import V3_SETTING_WRITE
 from shim.errors import ApiError
 from shim.faces import http
 from shim.faces.kube import errors
@@ -160,7 +161,7 @@ class Settings(_Adapter):
         settings = http.core(request).settings
         try:
             if dry_run:
-                preview = settings.preview(changes)
+                preview = settings.preview(changes, how=V3_SETTING_WRITE)
                 shown = self.render(request, name, doc)
                 if changes:
                     stored = preview[name]
@@ -168,7 +169,7 @@ class Settings(_Adapter):
                               "source": "db" if stored else "default"}
                 return shown
             await settings.apply(changes, {(self.doc_kind, name): json.dumps(doc)},
-                                 expected={name: settings.version(name)})
+                                 expected={name: settings.version(name)}, how=V3_SETTING_WRITE)
         except ApiError as err:
             raise self._translated(err, name, value) from None
         return self.render(request, name, doc)

@@ -21,11 +21,10 @@ def cluster_json(request: web.Request, cluster_id: str) -> dict:
         "type": "cluster",
         "baseType": "cluster",
         "state": "active",
-        "links": {"self": f"{render.base_url(request)}/v3/clusters/{cluster_id}"},
-        "actions": {
-            "generateKubeconfig":
-                f"{render.base_url(request)}/v3/clusters/{cluster_id}?action=generateKubeconfig",
-        },
+        "transitioning": "no",
+        "transitioningMessage": "",
+        "links": render.links(request, "cluster", cluster_id),
+        "actions": render.actions(request, "cluster", cluster_id),
     }
 
 
@@ -51,7 +50,8 @@ async def cluster_action(request: web.Request) -> web.Response:
     headers = None
     if kubeconfig.plain_http(base_url):  # RFC 7234 warn-code 299: a persistent warning
         headers = {"Warning": f'299 - "{kubeconfig.PLAIN_HTTP_WARNING}"'}
-    return http.respond({"type": "generateKubeconfigOutput", "config": config}, headers=headers)
+    return http.respond({"baseType": "generateKubeConfigOutput", "config": config,
+                         "type": "generateKubeConfigOutput"}, headers=headers)
 
 
 async def _kubeconfig_user(request: web.Request, actor: Principal, cluster_id: str) -> dict:

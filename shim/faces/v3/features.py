@@ -25,7 +25,7 @@ def feature_json(request: web.Request, name: str) -> dict:
             "lockedValue": True if features.locked(name) else None,
             "description": DESCRIPTIONS[name],
         },
-        "links": render.links(request, "features", name),
+        "links": render.links(request, "feature", name),
     }
 
 

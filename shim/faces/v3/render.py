@@ -8,7 +8,7 @@ import orjson
 from aiohttp import web
 
 from shim import policy
-from shim.keys import CONFIG, CORE
+from shim.keys import CATALOG, CONFIG, CORE, PRINCIPAL
 from shim.store.base import Token, User
 
 USER_ID_LABEL = "authn.management.cattle.io/token-userId"
@@ -20,12 +20,29 @@ def base_url(request: web.Request) -> str:
     return (configured or f"{request.scheme}://{request.host}").rstrip("/")
 
 
-def links(request: web.Request, collection: str, object_id: str, *, update: bool = True) -> dict:
-    self_url = f"{base_url(request)}/v3/{collection}/{object_id}"
-    found = {"self": self_url, "remove": self_url}
-    if update:
+def is_admin(request: web.Request) -> bool:
+    found = request.get(PRINCIPAL)
+    return found is not None and found.is_admin
+
+
+def links(request: web.Request, type_name: str, object_id: str, *, update: bool = True) -> dict:
+    """`self`, plus `update` and `remove` where the caller may PUT / DELETE (the table says)."""
+    catalog, admin = request.app[CATALOG], is_admin(request)
+    self_url = f"{base_url(request)}/v3/{catalog.plural(type_name)}/{object_id}"
+    found = {"self": self_url}
+    if catalog.may(type_name, "delete", admin):
+        found["remove"] = self_url
+    if update and catalog.may(type_name, "put", admin):
         found["update"] = self_url
     return found
+
+
+def actions(request: web.Request, type_name: str, object_id: str) -> dict[str, str]:
+    """The resource actions the caller may invoke on this object."""
+    catalog, admin = request.app[CATALOG], is_admin(request)
+    self_url = f"{base_url(request)}/v3/{catalog.plural(type_name)}/{object_id}"
+    return {a.name: f"{self_url}?action={a.name}"
+            for a in catalog.actions(type_name, admin, collection=False)}
 
 
 def token(request: web.Request, t: Token, now: int, current_id: str = "") -> dict[str, Any]:
@@ -56,9 +73,9 @@ def token(request: web.Request, t: Token, now: int, current_id: str = "") -> dic
         "lastUsedAt": policy.rfc3339(t.last_used) or None,
         "activityLastSeenAt": policy.rfc3339(t.last_activity) or None,
         "uuid": t.uuid,
-        "labels": labels,
-        "annotations": {},
-        "links": links(request, "tokens", t.id),
+        "labels": t.labels | labels,
+        "annotations": t.annotations,
+        "links": links(request, "token", t.id),
     }
 
 
@@ -104,28 +121,45 @@ def user(request: web.Request, u: User) -> dict[str, Any]:
         "mustChangePassword": u.must_change_password,
         "created": policy.rfc3339(u.created),
         "createdTS": u.created,
-        "links": links(request, "users", u.id),
-        "actions": {"setpassword": f"{base_url(request)}/v3/users/{u.id}?action=setpassword"},
+        "links": links(request, "user", u.id),
+        "actions": actions(request, "user", u.id),
     }
 
 
 def collection(
     request: web.Request, resource: str, data: list[dict], *, limit: int | None = None,
-    next_url: str | None = None, filters: dict | None = None,
+    next_url: str | None = None, filters: dict | None = None, plural: str | None = None,
 ) -> dict[str, Any]:
-    base = base_url(request)
-    pagination: dict[str, Any] = {"limit": limit} if limit is not None else {}
+    """Norman's collection envelope; createTypes and actions follow the caller's rights."""
+    base, admin = base_url(request), is_admin(request)
+    catalog = request.app[CATALOG]
+    known = resource in catalog.resource_types()
+    collection_url = f"{base}/v3/{plural or catalog.plural(resource)}" if known else ""
+    pagination: dict[str, Any] = {"limit": limit if limit is not None else 1000}  # Norman's
     if next_url:
         pagination["next"] = next_url
         pagination["partial"] = True
+    creates = known and catalog.may(resource, "post", admin, collection=True)
+    actions = catalog.actions(resource, admin, collection=True) if known else []
+    names = catalog.filters(resource) if known else ()
+    given = filters or {}
     return {
         "type": "collection",
-        "resourceType": resource,
-        "links": {"self": f"{base}{request.path_qs}"},
-        "createTypes": {resource: f"{base}/v3/{resource}s"},
-        "actions": {},
+        "links": {"self": f"{base}{request.path}"},
+        "createTypes": {resource: collection_url} if creates else {},
+        "actions": {a.name: f"{collection_url}?action={a.name}" for a in actions},
         "pagination": pagination,
-        "sort": {"order": "asc", "name": "id"},
-        "filters": filters or {},
+        "sort": {"order": "asc", "name": "id",
+                 "reverse": f"{base}{request.url.update_query(order='desc').path_qs}",
+                 "links": {}},
+        "filters": {name: _condition(given.get(name)) for name in names},
+        "resourceType": resource,
         "data": data,
     }
+
+
+def _condition(value: Any) -> list[dict[str, Any]] | None:
+    if value is None:
+        return None
+    shown = str(value).lower() if isinstance(value, bool) else value
+    return [{"modifier": "eq", "value": shown}]

@@ -65,6 +65,7 @@ async def create_token(request: web.Request) -> web.Response:
         actor, now, description=body.get("description", ""), ttl=int(body.get("ttl", 0)),
         cluster_id=body.get("clusterId"), user_id=body.get("userId"),
         kind=body.get("kind", "api"), enabled=body.get("enabled", True),
+        labels=body.get("labels"), annotations=body.get("annotations"),
     )
     shown = render.token(request, new.token, now, actor.token.id) | {"token": new.bearer}
     return http.respond(shown, status=201, headers=http.etag(new.token.version))
