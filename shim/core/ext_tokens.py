@@ -3,8 +3,9 @@
 An ext token is a row of the same `tokens` table with kind `ext`, so hashing, purge,
 metrics, deletion with its user and authentication are the ones every token has.
 What only the kube face knows (spec.kind, labels, annotations, lastUpdateTime) is
-kept as JSON in the row's document column. Ext secrets are always hashed (SHA3-512,
-as Rancher does), whatever `token-hashing` says.
+kept as JSON in the row's `meta` column, where v3 tokens keep their labels and
+annotations. Ext secrets are always hashed (SHA3-512, as Rancher does), whatever
+`token-hashing` says.
 
 TTLs here are Rancher's `spec.ttl`: milliseconds, negative = never expires. The row
 keeps it in `ttl_requested`; its `ttl` is the core form (0 = never).
@@ -52,7 +53,7 @@ class Meta:
 
 
 def meta_of(token: Token) -> Meta:
-    raw = json.loads(token.tf_doc or "{}")
+    raw = json.loads(token.meta or "{}")
     return Meta(raw.get("kind", ""), raw.get("labels") or {}, raw.get("annotations") or {},
                 raw.get("updated", token.created))
 
@@ -151,7 +152,7 @@ class ExtTokenService:
                 secret=crypto.hash_secret_sha3(secret), description=want.description or "",
                 ttl=core_ttl(ttl), ttl_requested=ttl, created=now,
                 enabled=want.enabled is not False, is_derived=meta.kind != "session",
-                cluster_id=want.cluster or "", uuid=crypto.new_uuid(), tf_doc=meta.dump(),
+                cluster_id=want.cluster or "", uuid=crypto.new_uuid(), meta=meta.dump(),
             )
             if dry_run:
                 return NewExtToken(token, "")
@@ -232,7 +233,7 @@ class ExtTokenService:
         )
         if updated == token and new_meta == meta:
             return token
-        return replace(updated, tf_doc=replace(new_meta, updated=now).dump())
+        return replace(updated, meta=replace(new_meta, updated=now).dump())
 
     async def delete(self, actor: Principal, name: str, *, dry_run: bool = False) -> Token:
         """Deleting the token of the request itself is allowed, as in Rancher."""
