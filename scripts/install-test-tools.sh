@@ -2,7 +2,8 @@
 # Installs everything the test suite drives, on a fresh machine:
 # the Python venv, kubectl and PostgreSQL (Debian packages), terraform (or, when
 # the machine has none, OpenTofu built with Go and installed as `terraform`),
-# and the restapi provider built into a local Terraform mirror.
+# the restapi provider built into a local Terraform mirror, and Debian's chromium for
+# the browser tests (driven by Playwright for Python, from the test extra).
 # Prints `export PATH=...` lines for the caller to eval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,12 @@ build_tofu() { # OpenTofu from the Go module proxy, installed under the name ter
   ln -sf "$BIN/tofu" "$BIN/terraform"
 }
 
+browser_tools() { # Debian's chromium for tests/browser (Playwright drives it; no `playwright install`)
+  command -v chromium >/dev/null || apt_install chromium
+}
+
 python_env
+browser_tools
 command -v kubectl >/dev/null || apt_install kubectl
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
 command -v go >/dev/null || apt_install golang-go

@@ -18,6 +18,7 @@ from shim.core.features import FeatureService
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
+from shim.faces import web as web_face
 from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
 from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
@@ -39,7 +40,8 @@ def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
     metrics = Metrics()
-    app = web.Application(middlewares=[front_door(config.max_in_flight, metrics)],
+    app = web.Application(middlewares=[web_face.middleware,  # HTML and CSRF for browsers
+                                       front_door(config.max_in_flight, metrics)],
                           client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
