@@ -42,7 +42,7 @@ def test_edit_form_from_the_schema_changes_the_description(server, page):
     page.locator("#form-edit").get_by_label("description").fill("after")
     page.locator("#form-edit").get_by_role("button", name="Save").click()
     page.wait_for_load_state("load")
-    page.wait_for_function("document.querySelector('pre.json').innerText.includes('after')")
+    page.locator("pre.json", has_text='"after"').wait_for()
     body = server.call("GET", f"/v3/tokens/{made['id']}", bearer=server.admin)[1]
     assert body["description"] == "after"
 

@@ -22,9 +22,14 @@ def static_dir():
     return resources.files("shim.faces.web") / "static"
 
 
+TEMPLATES = ("base.html", "_form.html", "api.html", "login.html", "error.html", "keys.html",
+             "clusters.html", "settings.html", "hashing.html", "users.html")
+
+
 def assets() -> list[str]:
-    """Every file the pages need, for the start-up check (the package ships them)."""
-    return [*STATIC, *(f"templates/{n}" for n in ("base.html", "api.html", "login.html"))]
+    """Every file the pages need (package data), for a start-up check: paths under the
+    package folder shim/faces/web/."""
+    return [*(f"static/{n}" for n in STATIC), *(f"templates/{n}" for n in TEMPLATES)]
 
 
 async def static(request: web.Request) -> web.Response:

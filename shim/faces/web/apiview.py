@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from shim.faces.v3.norman import resource_fields
 from shim.faces.v3.render import base_url, is_admin
 from shim.faces.web import pages
 from shim.faces.web.forms import Form, fields_for
@@ -67,6 +68,19 @@ def _schema(request: web.Request, type_name: str, base: str) -> dict[str, Any] |
     return catalog.schema(type_name, base, is_admin(request))
 
 
+def writable_fields(request: web.Request, type_name: str, use: str) -> dict[str, Any]:
+    """The type's resourceFields, plus what only its create/update body declares (a user's
+    password is written, never shown)."""
+    catalog = request.app[CATALOG]
+    found = dict(catalog.schema(type_name, base_url(request), is_admin(request))["resourceFields"])
+    create, update = catalog.bodies(type_name)
+    body = create if use == "create" else update
+    if body:
+        for name, spec in resource_fields(body, create, update).items():
+            found.setdefault(name, spec)
+    return found
+
+
 def _forms(request: web.Request, body: dict[str, Any], base: str) -> list[Form]:
     if body.get("type") == "collection":
         return _collection_forms(request, body, base)
@@ -77,7 +91,7 @@ def _forms(request: web.Request, body: dict[str, Any], base: str) -> list[Form]:
     found = []
     update = (body.get("links") or {}).get("update")
     if update:
-        fields = fields_for(schema["resourceFields"], "update", body)
+        fields = fields_for(writable_fields(request, type_name, "update"), "update", body)
         found.append(Form("edit", "Edit", "PUT", update, fields, after="reload",
                           submit="Save", omit_empty=False))
     found += _action_forms(request, schema, body.get("actions") or {}, "resourceActions", base)
@@ -89,7 +103,7 @@ def _collection_forms(request: web.Request, body: dict[str, Any], base: str) -> 
     for type_name, url in (body.get("createTypes") or {}).items():
         schema = _schema(request, type_name, base)
         if schema and url:
-            fields = fields_for(schema["resourceFields"], "create")
+            fields = fields_for(writable_fields(request, type_name, "create"), "create")
             found.append(Form("create", f"Create {type_name}", "POST", url, fields))
     schema = _schema(request, body.get("resourceType", ""), base)
     if schema:
