@@ -167,3 +167,21 @@ def test_logout_ends_the_session(server, page):
     page.wait_for_url(re.compile(r"/dashboard/login"))
     page.goto(f"{server.url}/dashboard/keys")
     assert "/dashboard/login" in page.url
+
+
+def test_a_pinned_setting_is_shown_read_only_with_the_reason(chromium, tmp_path):
+    server = LiveServer(tmp_path, env={"CATTLE_KUBECONFIG_DEFAULT_TOKEN_TTL_MINUTES": "60"})
+    server.start()
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        open_console(server, page, "/dashboard/settings")
+        section = page.get_by_role("region", name="kubeconfig-default-token-ttl-minutes")
+        assert "Value 60" in section.inner_text() and "Read-only" in section.inner_text()
+        assert "CATTLE_KUBECONFIG_DEFAULT_TOKEN_TTL_MINUTES" in section.inner_text()
+        assert section.locator("form").count() == 0
+        other = page.get_by_role("region", name="auth-token-max-ttl-minutes")
+        assert other.locator("form").count() == 1
+    finally:
+        context.close()
+        server.stop()
