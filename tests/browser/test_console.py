@@ -93,7 +93,8 @@ def test_token_hashing_asks_before_the_switch_that_cannot_be_undone(server, page
     page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Switch token hashing on").click()
     assert questions and "cannot be undone" in questions[0]
-    assert server.call("GET", "/v3/features/token-hashing", bearer=server.admin)[1]["value"] is False
+    feature = server.call("GET", "/v3/features/token-hashing", bearer=server.admin)[1]
+    assert feature["value"] is False
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Switch token hashing on").click()
     page.get_by_text("Token hashing is on.").wait_for()

@@ -29,3 +29,12 @@ def test_html_only_when_preferred_to_json():
     assert not wants_html({"Accept": "*/*"}, {})
     assert not wants_html({"Accept": "application/json;q=1, text/html;q=0.5"}, {})
     assert wants_html({"Accept": "application/json"}, {"_format": "html"})
+
+
+def test_login_returns_only_to_a_path_of_this_server():
+    from shim.faces.web.session import safe_next
+
+    assert safe_next("/v3/tokens?limit=5") == "/v3/tokens?limit=5"
+    for bad in (None, "", "https://evil.example/", "//evil.example/", "/\\evil.example",
+                "/x\r\nSet-Cookie: a=b", "v3/tokens"):
+        assert safe_next(bad) == "/dashboard/"

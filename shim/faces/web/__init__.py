@@ -11,6 +11,7 @@ from aiohttp import web
 from shim.errors import render as render_error
 from shim.faces.web import apiview, console, csrf, negotiate, session
 from shim.keys import PRINCIPAL
+from shim.logs import log_request
 
 PREFIX = "/dashboard"
 PUBLIC = ("/dashboard/login", "/dashboard/static/")  # open without a session
@@ -60,8 +61,9 @@ def add_routes(app: web.Application) -> None:
 async def middleware(request: web.Request, handler) -> web.StreamResponse:
     """Outside the front door: CSRF before anything, HTML for a browser after."""
     refused = csrf.refusal(request)
-    if refused is not None:
+    if refused is not None:  # before the front door: log the refusal here
         response = web.json_response(render_error("v3", refused), status=refused.status)
+        log_request(request, refused.status, 0.0)
     else:
         response = await handler(request)
     response = _for_browser(request, response)

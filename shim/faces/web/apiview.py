@@ -25,7 +25,8 @@ def page(request: web.Request, response: web.Response) -> web.Response:
     base = base_url(request)
     forms = _forms(request, body, base) if isinstance(body, dict) and response.status < 400 else []
     title = _title(body, request.path)
-    html = pages.render(request, "api.html", response.status, title=title, status_code=response.status,
+    html = pages.render(request, "api.html", response.status, title=title,
+                        status_code=response.status,
                         error=body if _is_error(body) else None, json=to_html(body, base),
                         forms=forms, remove=_remove(body), up=_up(request.path),
                         json_url=request.url.update_query(_format="json").path_qs)

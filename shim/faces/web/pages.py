@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from aiohttp import web
+from jinja2 import Environment, PackageLoader, select_autoescape
 
 from shim.faces.v3.render import is_admin
 from shim.faces.web import csrf
@@ -29,6 +29,4 @@ def render(request: web.Request, template: str, status: int = 200, **context) ->
         user=principal.user if principal else None, admin=is_admin(request),
         csrf=csrf.token(request), path=request.path, **context,
     )
-    response = web.Response(text=text, status=status, content_type="text/html",
-                            headers=HEADERS)
-    return response
+    return web.Response(text=text, status=status, content_type="text/html", headers=HEADERS)

@@ -17,6 +17,8 @@ def safe_next(raw: str | None) -> str:
     """Only a path on this server: no scheme, no //host, no backslash tricks."""
     if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
         return "/dashboard/"
+    if not raw.isascii() or not raw.isprintable() or " " in raw:  # no header splitting
+        return "/dashboard/"
     return raw
 
 
