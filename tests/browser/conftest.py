@@ -19,8 +19,8 @@ WIDTHS = {"desktop": (1280, 800), "360": (360, 740)}
 USER_PASSWORD = "user-password-1"
 
 
-@pytest.fixture(scope="session")
-def chromium():
+@pytest.fixture(scope="module")  # not session: the sync driver's loop must end before the
+def chromium():                   # suite's asyncio tests (tests/contract, ...) run
     path = os.environ.get("TOKEN_SHIM_CHROMIUM") or require_tool(
         "chromium", "apt-get install chromium (scripts/install-test-tools.sh does)")
     try:
