@@ -186,3 +186,23 @@ def test_a_pinned_setting_is_shown_read_only_with_the_reason(chromium, tmp_path)
     finally:
         context.close()
         server.stop()
+
+
+def test_login_and_create_a_key_with_the_keyboard_only(server, page):
+    page.goto(f"{server.url}/dashboard/keys")
+    for _ in range(3):  # the skip link, the brand link, then the first field
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "username"
+    page.keyboard.type("admin")
+    page.keyboard.press("Tab")
+    page.keyboard.type("admin-password-1")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server.url}/dashboard/keys")
+    page.locator("summary", has_text="Create API key").focus()
+    page.keyboard.press("Enter")  # opens the form
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "key-description"
+    page.keyboard.type("typed key")
+    page.keyboard.press("Enter")  # submits
+    page.locator("#new-key").wait_for(state="visible")
+    assert page.evaluate("document.activeElement.id") == "new-key-title"

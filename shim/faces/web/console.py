@@ -3,6 +3,8 @@ the page's script to the v3 API (same rules, same validation, same audit)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 from aiohttp import web
 
@@ -74,7 +76,8 @@ def _setting(request: web.Request, name: str) -> dict:
     update = shown["links"].get("update")
     form = None
     if update:
-        fields = fields_for(writable_fields(request, "setting", "update"), "update", shown)
+        fields = tuple(replace(f, label=f"New value of {name}") for f in
+                       fields_for(writable_fields(request, "setting", "update"), "update", shown))
         form = Form(f"setting-{name}", name, "PUT", update, fields, after="reload",
                     submit="Save", omit_empty=False)
     reason = "" if update else (

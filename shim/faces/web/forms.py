@@ -22,6 +22,7 @@ class Field:
     value: str = ""
     options: tuple[str, ...] = ()
     description: str = ""
+    label: str = ""  # shown instead of the name when set
     limits: dict[str, Any] = field(default_factory=dict)
 
 
