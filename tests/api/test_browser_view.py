@@ -111,3 +111,21 @@ async def test_browser_write_without_csrf_is_403_but_bearer_clients_are_not_chec
     assert refused.status == 403
     allowed = await api.post("/v3/tokens", {}, headers=BROWSER)  # Authorization: Bearer
     assert allowed.status == 201
+
+
+async def test_browser_session_ends_with_the_session_ttl_and_goes_back_to_login(api, clock):
+    from shim.policy import MINUTE_MS
+
+    anonymous = api.as_(None)
+    jar = anonymous.client.session.cookie_jar
+    await anonymous.get("/dashboard/login", headers=BROWSER)
+    csrf = next(c.value for c in jar if c.key == "CSRF")
+    async with anonymous.client.post("/dashboard/login", headers=BROWSER, allow_redirects=False,
+                                     data={"username": "admin", "password": "admin-password-1",
+                                           "csrf": csrf, "next": "/v3/tokens"}) as resp:
+        assert resp.status == 303
+    assert (await anonymous.get("/v3/tokens", headers=BROWSER)).status == 200
+    clock.advance(961 * MINUTE_MS)  # auth-user-session-ttl-minutes defaults to 960
+    reply = await anonymous.get("/v3/tokens", headers=BROWSER, allow_redirects=False)
+    assert reply.status == 303 and reply.headers["Location"].startswith("/dashboard/login")
+    jar.clear()

@@ -90,3 +90,18 @@ def test_non_admin_is_not_offered_admin_actions(server, page):
     assert admin_page.get_by_text("setpassword").count() >= 1
     assert admin_page.get_by_role("button", name="Delete").count() == 1
     admin_page.context.close()
+
+
+def test_collection_filter_form_sends_only_what_was_filled(server, page):
+    for text in ("alpha", "beta"):
+        server.call("POST", "/v3/tokens", {"description": text}, bearer=server.admin)
+    page.goto(f"{server.url}/v3/tokens")
+    log_in(page)
+    page.wait_for_url(f"{server.url}/v3/tokens")
+    page.locator("summary", has_text="Filter").click()
+    page.get_by_label("description equals").fill("beta")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(f"{server.url}/v3/tokens?description=beta")
+    shown = page.locator("pre.json").inner_text()
+    assert '"beta"' in shown and '"alpha"' not in shown
+    assert page.get_by_label("description equals").input_value() == "beta"

@@ -29,6 +29,7 @@ def page(request: web.Request, response: web.Response) -> web.Response:
                         status_code=response.status,
                         error=body if _is_error(body) else None, json=to_html(body, base),
                         forms=forms, remove=_remove(body), up=_up(request.path),
+                        filters=_filters(body),
                         json_url=request.url.update_query(_format="json").path_qs)
     for name in ("X-API-Schemas", "ETag"):
         if name in response.headers:
@@ -51,6 +52,16 @@ def _title(body: Any, path: str) -> str:
 def _up(path: str) -> str:
     parent = path.rstrip("/").rsplit("/", 1)[0]
     return parent or "/v3"
+
+
+def _filters(body: Any) -> dict[str, str]:
+    """A collection's filters and their current values (for a GET form)."""
+    if not isinstance(body, dict) or body.get("type") != "collection":
+        return {}
+    found = {}
+    for name, conditions in (body.get("filters") or {}).items():
+        found[name] = str(conditions[0].get("value", "")) if conditions else ""
+    return found
 
 
 def _remove(body: Any) -> dict[str, str] | None:

@@ -123,6 +123,11 @@ function copy(button) {
 
 document.addEventListener("DOMContentLoaded", () => {
   for (const form of document.querySelectorAll("form.api")) form.addEventListener("submit", submitForm);
+  for (const form of document.querySelectorAll("form.filter")) {
+    form.addEventListener("submit", () => {  // blank filters are not sent
+      for (const input of form.querySelectorAll("input")) if (input.value === "") input.disabled = true;
+    });
+  }
   document.addEventListener("click", (event) => {
     const el = event.target.closest("button");
     if (!el) return;
