@@ -9,5 +9,9 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["shim", "shim.*"]), "shim._schemas"],
     package_dir={"shim._schemas": "schemas"},
-    package_data={"shim.store": ["migrations/*.sql"], "shim._schemas": ["**/*.json"]},
+    package_data={
+        "shim.store": ["migrations/*.sql"],
+        "shim.faces.web": ["templates/*.html", "static/*"],
+        "shim._schemas": ["**/*.json"],
+    },
 )

@@ -10,6 +10,8 @@
 #               with Go from the Kubernetes sources on the Go module proxy
 #   terraform   the machine's, else OpenTofu built with Go, installed as `terraform`
 #   restapi     the Terraform provider, built with Go into a local mirror
+#   chromium    Debian's chromium for tests/browser (Playwright for Python, from the
+#               test extra, drives it; `playwright install` is never run)
 #
 # Usage: scripts/install-test-tools.sh ENV_FILE
 # Writes `export PATH=...` to ENV_FILE for the caller to source (scripts/test.sh
@@ -28,7 +30,7 @@ ENV_FILE=${1:?usage: scripts/install-test-tools.sh ENV_FILE}
 CACHE=${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}
 BIN=$CACHE/bin
 GOROOT_DIR=$CACHE/go
-STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi}
+STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi chromium}
 GO_MIN=${GO_MIN:-1.25}  # k8s.io/kubectl v0.34.13 needs 1.25; OpenTofu 1.9 1.22; restapi 1.18
 GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.25.14}
 KUBECTL_VERSION=${KUBECTL_VERSION:-v1.34.13}
@@ -105,6 +107,12 @@ step_restapi() {
   bash scripts/build-restapi-providers.sh >&2
 }
 hint_restapi="the restapi provider is built with Go from the Go module proxy (scripts/build-restapi-providers.sh); see the error above"
+
+step_chromium() {
+  command -v chromium >/dev/null || apt_install chromium
+  command -v chromium >/dev/null
+}
+hint_chromium="install Chromium as \`chromium\` on PATH (Debian: apt-get install chromium)"
 
 # ---------------------------------------------------------------- helpers
 

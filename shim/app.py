@@ -19,6 +19,7 @@ from shim.core.features import FeatureService
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
+from shim.faces import web as web_face
 from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
 from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
@@ -42,7 +43,8 @@ def create_app(
 ) -> web.Application:
     metrics = Metrics()
     door = front_door(config.max_in_flight, metrics, config.body_timeout)
-    app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
+    app = web.Application(middlewares=[web_face.middleware, door],  # HTML and CSRF for browsers
+                          client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
     settings = SettingsService(store, schemas, config.pinned_settings)

@@ -30,7 +30,7 @@ log = logging.getLogger("shim")
 # /v1-public is open so that its unknown paths answer 404 (the Rancher CLI 2.14+ then falls
 # back to /v3-public); /ping answers `pong` to anyone, as Rancher's does.
 PUBLIC_PREFIXES = ("/v3-public/", "/v1-public/", "/healthz", "/readyz", "/openapi.json", "/docs",
-                   "/metrics", "/ping")
+                   "/metrics", "/ping", "/dashboard/login", "/dashboard/static/")
 _REQUEST_ID = re.compile(r"[!-~]{1,200}")
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllow", 413: "RequestEntityTooLarge"}
 # Generated request ids: unique per process (random prefix) and cheap (a counter).

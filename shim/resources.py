@@ -3,7 +3,8 @@
 They are read from wherever the package is installed (a wheel, `pip install .`,
 an editable install): the JSON Schemas (the top-level `schemas/` folder, shipped
 as the package `shim._schemas`, see setup.py), the SQL migrations
-(`shim/store/migrations/`) and the Swagger UI assets of the swagger-ui-py package.
+(`shim/store/migrations/`), the browser pages' templates and static files
+(`shim/faces/web/`) and the Swagger UI assets of the swagger-ui-py package.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def swagger_asset(name: str) -> Traversable:
 
 def missing() -> list[str]:
     """What the installed package lacks, each named for a person to act on; [] when complete."""
-    return [*_missing_schemas(), *_missing_migrations(), *_missing_assets()]
+    return [*_missing_schemas(), *_missing_migrations(), *_missing_assets(), *_missing_pages()]
 
 
 def _missing_schemas() -> list[str]:
@@ -119,4 +120,14 @@ def _missing_assets() -> list[str]:
         return ["the Swagger UI assets (package swagger-ui-py)"]
     if absent:
         return [f"Swagger UI asset(s) {', '.join(absent)} (package swagger-ui-py)"]
+    return []
+
+
+def _missing_pages() -> list[str]:
+    from shim.faces import web  # the list of files lives with the pages
+
+    folder = files("shim.faces.web")
+    absent = [name for name in web.assets() if not (folder / name).is_file()]
+    if absent:
+        return [f"the browser pages' file(s) {', '.join(absent)} (shim/faces/web/)"]
     return []

@@ -1,0 +1,62 @@
+"""The login page: a plain form (no script needed), its own CSRF field, then back to `next`."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from shim.audit import audit
+from shim.errors import ApiError
+from shim.faces import http
+from shim.faces.web import csrf, pages
+from shim.throttle import password_attempt
+
+SESSION_DESCRIPTION = "browser session"
+
+
+def safe_next(raw: str | None) -> str:
+    """Only a path on this server: no scheme, no //host, no backslash tricks."""
+    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return "/dashboard/"
+    if not raw.isascii() or not raw.isprintable() or " " in raw:  # no header splitting
+        return "/dashboard/"
+    return raw
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return pages.render(request, "login.html", title="Log in", message="", username="",
+                        next=safe_next(request.query.get("next")))
+
+
+async def login_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    target = safe_next(form.get("next"))
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    if not csrf.same(request.cookies.get(csrf.COOKIE), form.get("csrf")):
+        return _again(request, 403, "Your form expired: please log in again.", username, target)
+    core, now = http.core(request), http.now(request)
+    try:
+        with password_attempt(request, username):
+            user = await core.users.check_password(username, password)
+    except ApiError as err:
+        audit(request, "login", None, "failure", username=username, status=err.status,
+              reason=err.reason or err.code)
+        return _again(request, err.status, _login_message(err), username, target)
+    new = await core.tokens.create_session(user.id, now, description=SESSION_DESCRIPTION)
+    audit(request, "login", user.id, "success", username=user.username, tokenId=new.token.id,
+          kind=new.token.kind)
+    response = web.Response(status=303, headers={"Location": target, "Cache-Control": "no-store"})
+    response.set_cookie("R_SESS", new.bearer, path="/", httponly=True, secure=request.secure,
+                        samesite="Lax")
+    return response
+
+
+def _login_message(err: ApiError) -> str:
+    if err.status == 429:
+        return err.message
+    return "Wrong username or password."
+
+
+def _again(request: web.Request, status: int, message: str, username: str,
+           target: str) -> web.Response:
+    return pages.render(request, "login.html", status=status, title="Log in", message=message,
+                        username=username, next=target)
