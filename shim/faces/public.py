@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shim.audit import audit
+from shim.core.tokens import NewToken
 from shim.errors import ApiError
 from shim.faces import http
 from shim.faces.v3 import render
@@ -35,23 +36,32 @@ async def login(request: web.Request) -> web.Response:
     if request.query.get("action") != "login":
         raise ApiError(404, "ActionNotAvailable", "only the login action is available")
     body = await http.read_json(request, "public/login")
-    core, now = http.core(request), http.now(request)
-    try:
-        async with password_attempt(request, body["username"]):
-            user = await core.users.check_password(body["username"], body["password"])
-    except ApiError as err:
-        audit(request, "login", None, "failure", username=body["username"],
-              status=err.status, reason=err.reason or err.code)
-        raise
-    new = await core.tokens.create_session(
-        user.id, now, description=body.get("description", ""), ttl=int(body.get("ttl", 0)),
-        response_type=body.get("responseType", ""),
+    new = await password_login(
+        request, body["username"], body["password"], description=body.get("description", ""),
+        ttl=int(body.get("ttl", 0)), response_type=body.get("responseType", ""),
     )
-    audit(request, "login", user.id, "success", username=user.username, tokenId=new.token.id,
-          kind=new.token.kind)
-    shown = render.token(request, new.token, now) | {"token": new.bearer}
+    shown = render.token(request, new.token, http.now(request)) | {"token": new.bearer}
     response = http.respond(shown, status=201)
     if body.get("responseType") == "cookie":
         response.set_cookie("R_SESS", new.bearer, path="/", httponly=True,
                             secure=request.secure, samesite="Lax")
     return response
+
+
+async def password_login(request: web.Request, username: str, password: str, *,
+                         description: str = "", ttl: int = 0, response_type: str = "") -> NewToken:
+    """Check a password under the login throttle, then make the session; audited either
+    way. The v3 login action and the browser's login form both log in through here."""
+    core, now = http.core(request), http.now(request)
+    try:
+        async with password_attempt(request, username):
+            user = await core.users.check_password(username, password)
+    except ApiError as err:
+        audit(request, "login", None, "failure", username=username, status=err.status,
+              reason=err.reason or err.code)
+        raise
+    new = await core.tokens.create_session(user.id, now, description=description, ttl=ttl,
+                                           response_type=response_type)
+    audit(request, "login", user.id, "success", username=user.username, tokenId=new.token.id,
+          kind=new.token.kind)
+    return new

@@ -168,18 +168,7 @@ class PostgresStore(Store):
         return _bumped(user)
 
     async def change_user(self, user_id: str, change) -> User | None:
-        async with self._tx() as conn:
-            row = await conn.fetchrow(_n(sql.SELECT_USER) + " FOR UPDATE", user_id)
-            if row is None:
-                return None
-            user = sql.user_from(row)
-            updated = change(user)
-            if updated == user:
-                return user
-            await conn.execute(_n(sql.UPDATE_USER), *sql.update_user_params(updated))
-            await _notify(conn, ROWS)
-        self._rows_changed()
-        return _bumped(updated)
+        return await self._change_row(sql.USER_ROW, user_id, change)
 
     async def delete_user(self, user_id: str) -> bool:
         return await self._write(sql.DELETE_USER, user_id, rows=True) == 1
@@ -224,18 +213,21 @@ class PostgresStore(Store):
         return _bumped(token)
 
     async def change_token(self, token_id: str, change) -> Token | None:
+        return await self._change_row(sql.TOKEN_ROW, token_id, change)
+
+    async def _change_row(self, kind: sql.Row, row_id: str, change):
         async with self._tx() as conn:
-            row = await conn.fetchrow(_n(sql.SELECT_TOKEN) + " FOR UPDATE", token_id)
+            row = await conn.fetchrow(_n(kind.select) + " FOR UPDATE", row_id)
             if row is None:
                 return None
-            token = sql.token_from(row)
-            updated = change(token)
-            if updated == token:
-                return token
-            await conn.execute(_n(sql.UPDATE_TOKEN), *sql.update_token_params(updated))
+            old = kind.decode(row)
+            new = change(old)
+            if new == old:
+                return old
+            await conn.execute(_n(kind.update), *kind.params(new))
             await _notify(conn, ROWS)
         self._rows_changed()
-        return _bumped(updated)
+        return _bumped(new)
 
     async def delete_token(self, token_id: str, version: int | None = None) -> bool:
         if version is None:

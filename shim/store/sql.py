@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from shim import resources
 from shim.store.base import Conflict, Token, TokenQuery, User
 
@@ -141,6 +144,20 @@ def token_from(row) -> Token:
         r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), bool(r[9]),
         r[10], r[11], r[12], r[13], r[14], r[15], r[16], r[17], r[18] or "",
     )
+
+
+@dataclass(frozen=True)
+class Row:
+    """How a change_* write reads, decodes and writes back one kind of row."""
+
+    select: str
+    decode: Callable[[Any], Any]
+    update: str
+    params: Callable[[Any], tuple]
+
+
+USER_ROW = Row(SELECT_USER, user_from, UPDATE_USER, update_user_params)
+TOKEN_ROW = Row(SELECT_TOKEN, token_from, UPDATE_TOKEN, update_token_params)
 
 
 def token_and_user_from(row) -> tuple[Token, User]:

@@ -164,16 +164,7 @@ class SqliteStore(Store):
         return _bumped(user)
 
     async def change_user(self, user_id: str, change) -> User | None:
-        with self._tx() as db:  # BEGIN IMMEDIATE: no other writer until COMMIT
-            row = db.execute(sql.SELECT_USER, (user_id,)).fetchone()
-            if row is None:
-                return None
-            user = sql.user_from(row)
-            updated = change(user)
-            if updated == user:
-                return user
-            db.execute(sql.UPDATE_USER, sql.update_user_params(updated))
-        return _bumped(updated)
+        return self._change_row(sql.USER_ROW, user_id, change)
 
     async def delete_user(self, user_id: str) -> bool:
         with self._tx() as db:
@@ -235,16 +226,19 @@ class SqliteStore(Store):
         return _bumped(token)
 
     async def change_token(self, token_id: str, change) -> Token | None:
+        return self._change_row(sql.TOKEN_ROW, token_id, change)
+
+    def _change_row(self, kind: sql.Row, row_id: str, change):
         with self._tx() as db:  # BEGIN IMMEDIATE: no other writer until COMMIT
-            row = db.execute(sql.SELECT_TOKEN, (token_id,)).fetchone()
+            row = db.execute(kind.select, (row_id,)).fetchone()
             if row is None:
                 return None
-            token = sql.token_from(row)
-            updated = change(token)
-            if updated == token:
-                return token
-            db.execute(sql.UPDATE_TOKEN, sql.update_token_params(updated))
-        return _bumped(updated)
+            old = kind.decode(row)
+            new = change(old)
+            if new == old:
+                return old
+            db.execute(kind.update, kind.params(new))
+        return _bumped(new)
 
     async def delete_token(self, token_id: str, version: int | None = None) -> bool:
         with self._tx() as db:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from shim.audit import audit
 from shim.errors import ApiError
-from shim.faces import http
+from shim.faces.public import password_login
 from shim.faces.web import csrf, pages
-from shim.throttle import password_attempt
 
 SESSION_DESCRIPTION = "browser session"
 
@@ -33,17 +31,10 @@ async def login_submit(request: web.Request) -> web.Response:
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     if not csrf.same(request.cookies.get(csrf.COOKIE), form.get("csrf")):
         return _again(request, 403, "Your form expired: please log in again.", username, target)
-    core, now = http.core(request), http.now(request)
     try:
-        with password_attempt(request, username):
-            user = await core.users.check_password(username, password)
+        new = await password_login(request, username, password, description=SESSION_DESCRIPTION)
     except ApiError as err:
-        audit(request, "login", None, "failure", username=username, status=err.status,
-              reason=err.reason or err.code)
         return _again(request, err.status, _login_message(err), username, target)
-    new = await core.tokens.create_session(user.id, now, description=SESSION_DESCRIPTION)
-    audit(request, "login", user.id, "success", username=user.username, tokenId=new.token.id,
-          kind=new.token.kind)
     response = web.Response(status=303, headers={"Location": target, "Cache-Control": "no-store"})
     response.set_cookie("R_SESS", new.bearer, path="/", httponly=True, secure=request.secure,
                         samesite="Lax")
