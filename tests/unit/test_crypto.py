@@ -29,29 +29,14 @@ def test_sha3_hash_from_rancher_verifies():
     assert not crypto.verify_secret(stored, "other")
 
 
-def test_known_rancher_sha3_vector_verifies():
-    # salt "saltsalt" (8 bytes) + secret, hashed by SHA3-512, both base64 without padding
-    import base64
-    import hashlib
-
-    salt = b"saltsalt"
-    digest = hashlib.sha3_512(salt + b"abc").digest()
-    enc = lambda raw: base64.b64encode(raw).decode().rstrip("=")  # noqa: E731
-    assert crypto.verify_secret(f"$3:1:{enc(salt)}:{enc(digest)}", "abc")
-
-
 def test_same_secret_hashes_differently_each_time():
     assert crypto.hash_secret("x") != crypto.hash_secret("x")
-
-
-def test_malformed_or_unknown_hashes_never_verify():
-    for stored in ["$2:", "$2:abc", "$9:a:b", "$3:2:a:b", "$2:!!:!!", "$2::"]:
-        assert not crypto.verify_secret(stored, "")
 
 
 def test_plain_secret_compare():
     assert crypto.verify_secret("abc", "abc")
     assert not crypto.verify_secret("abc", "abd")
+    assert not crypto.verify_secret("abc", "ab") and not crypto.verify_secret("abc", "abcd")
 
 
 def test_password_hash_verifies_and_is_salted():
