@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from shim.config import Config
@@ -119,7 +119,11 @@ def _db_label(url: str) -> str:
     return f"{scheme}://{rest.rpartition('@')[2]}"  # never print a password
 
 
-def token(args: argparse.Namespace) -> int:
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def token(args: argparse.Namespace, now: Callable[[], dt.datetime] = utc_now) -> int:
     """Print the ExecCredential on stdout; errors on stderr with exit code 1."""
     from shim import exec_plugin
 
@@ -127,7 +131,7 @@ def token(args: argparse.Namespace) -> int:
     try:
         found = exec_plugin.run(
             target, cache=exec_plugin.cache_file(os.environ, args.cache_dir), environ=os.environ,
-            now=dt.datetime.now(dt.timezone.utc), ca_file=args.ca_file,
+            now=now(), ca_file=args.ca_file,
             warn=lambda message: print(message, file=sys.stderr),
         )
     except exec_plugin.PluginError as exc:
@@ -140,10 +144,11 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, now: Callable[[], dt.datetime] = utc_now) -> int:
+    """`now` is the clock of the `token` command (tests pass a fixed one)."""
     args = _parser().parse_args(argv)
     if args.command == "token":
-        return token(args)
+        return token(args, now)
     try:
         config = load(args)
     except (OSError, ValueError) as exc:
