@@ -32,13 +32,13 @@ def refused_on_idle(reply) -> None:
 
 # Each write below would leave idle 960 (its default) or 101 above session 100.
 IDLE_WRITES = {
-    "v3 DELETE": ("DELETE", f"/v3/settings/{IDLE}", None),
-    "v3 empty value": ("PUT", f"/v3/settings/{IDLE}", {"value": ""}),
-    "v3 PUT above": ("PUT", f"/v3/settings/{IDLE}", {"value": "101"}),
-    "terraform setting DELETE": ("DELETE", f"{TF}/settings/{IDLE}", None),
-    "terraform setting PUT above": ("PUT", f"{TF}/settings/{IDLE}", {"name": IDLE, "value": 101}),
-    "token-policy idle only": ("PUT", POLICY, {"name": "default", IDLE: "960"}),
-    "token-policy both": ("PUT", POLICY, {"name": "default", IDLE: 101, SESSION: 100}),
+    "v3-delete": ("DELETE", f"/v3/settings/{IDLE}", None),
+    "v3-empty-value": ("PUT", f"/v3/settings/{IDLE}", {"value": ""}),
+    "v3-put-above": ("PUT", f"/v3/settings/{IDLE}", {"value": "101"}),
+    "terraform-setting-delete": ("DELETE", f"{TF}/settings/{IDLE}", None),
+    "terraform-setting-put-above": ("PUT", f"{TF}/settings/{IDLE}", {"name": IDLE, "value": 101}),
+    "token-policy-idle-only": ("PUT", POLICY, {"name": "default", IDLE: "960"}),
+    "token-policy-both": ("PUT", POLICY, {"name": "default", IDLE: 101, SESSION: 100}),
 }
 
 

@@ -29,6 +29,27 @@ def test_sha3_hash_from_rancher_verifies():
     assert not crypto.verify_secret(stored, "other")
 
 
+def test_letters_are_drawn_without_modulo_bias():
+    """27 letters: bytes 0..242 map to ALPHABET[b % 27]; 243..255 are dropped, not folded."""
+    assert len(crypto.ALPHABET) == 27
+    assert crypto._BIASED == bytes(range(243, 256))
+    assert crypto._TO_LETTER[0] == ord("b") and crypto._TO_LETTER[26] == ord("9")
+    assert crypto._TO_LETTER[27] == ord("b") and crypto._TO_LETTER[242] == ord("9")
+    assert b"\x00\x1a\xf2\xf3\xff".translate(crypto._TO_LETTER, crypto._BIASED) == b"b99"
+
+
+def test_random_chars_gives_exactly_n_letters_even_when_many_bytes_are_dropped():
+    assert crypto.random_chars(0) == ""
+    for n in (1, 5, 54, 300):
+        drawn = crypto.random_chars(n)
+        assert len(drawn) == n and ALPHABET.match(drawn)
+    assert len({crypto.random_chars(54) for _ in range(50)}) == 50
+
+
+def test_every_letter_is_drawn():
+    assert set("".join(crypto.random_chars(54) for _ in range(40))) == set(crypto.ALPHABET)
+
+
 def test_same_secret_hashes_differently_each_time():
     assert crypto.hash_secret("x") != crypto.hash_secret("x")
 

@@ -127,3 +127,13 @@ def test_new_hashes_use_an_eight_byte_salt_and_verify(make):
     assert len(crypto._unb64(salt)) == 8
     assert crypto.verify_secret(stored, SECRET)
     assert not crypto.verify_secret(stored, SECRET[:-1] + "q")
+
+
+def test_characters_outside_base64_are_refused_not_skipped():
+    head, _, digest = SHA256.rpartition(":")
+    assert not crypto.verify_secret(f"{head}:{digest[:20]}!{digest[20:]}", SECRET)
+    assert not crypto.verify_secret(f"$2:AQID!BAUGBwg:{digest}", SECRET)
+
+
+def test_a_padded_or_unpadded_base64_digest_verifies_the_same():
+    assert crypto.verify_secret(SHA256 + "=", SECRET)
