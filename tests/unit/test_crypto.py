@@ -77,3 +77,9 @@ def test_new_uuid_is_a_random_rfc4122_version_4_uuid():
         parsed = uuid.UUID(value)
         assert str(parsed) == value
         assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+
+
+def test_biased_bytes_are_dropped_and_drawing_goes_on_until_n_letters(monkeypatch):
+    rounds = iter([b"\xff" * 13, bytes([243, 0, 244, 1, 255, 26, 2, 3, 4, 5, 6, 7, 8])])
+    monkeypatch.setattr(crypto.secrets, "token_bytes", lambda size: next(rounds))
+    assert crypto.random_chars(5) == "bc9df"  # bytes 0, 1, 26, 2, 3: ALPHABET[b % 27]
