@@ -84,3 +84,11 @@ def test_biased_bytes_are_dropped_and_drawing_goes_on_until_n_letters(monkeypatc
     rounds = iter([b"\xff" * 13, bytes([0, 255, 1]), bytes([243, 26, 244, 2, 3])])
     monkeypatch.setattr(crypto.secrets, "token_bytes", lambda size: next(rounds))
     assert crypto.random_chars(5) == "bc9df"  # bytes 0, 1, 26, 2, 3: ALPHABET[b % 27]
+
+
+def test_uuid_keeps_every_random_bit_outside_version_and_variant():
+    raw = [bytes.fromhex(crypto.new_uuid().replace("-", "")) for _ in range(4000)]
+    assert {b[6] & 0x0F for b in raw} == set(range(16))  # version nibble fixed, the rest random
+    assert {b[8] & 0x3F for b in raw} == set(range(64))  # variant bits fixed, the rest random
+    assert any(b[6] & 0x0F != b[7] & 0x0F for b in raw)  # not copied from a neighbour
+    assert any(b[8] & 0x3F != b[9] & 0x3F for b in raw)
