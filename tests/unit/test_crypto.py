@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from shim import crypto
 
 ALPHABET = re.compile(r"^[bcdfghjklmnpqrstvwxz2456789]+$")
@@ -92,3 +94,17 @@ def test_uuid_keeps_every_random_bit_outside_version_and_variant():
     assert {b[8] & 0x3F for b in raw} == set(range(64))  # variant bits fixed, the rest random
     assert any(b[6] & 0x0F != b[7] & 0x0F for b in raw)  # not copied from a neighbour
     assert any(b[8] & 0x3F != b[9] & 0x3F for b in raw)
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 8, 32, 64])
+def test_base64_without_padding_round_trips_every_last_byte(length):
+    for last in range(256):
+        raw = bytes(length - 1) + bytes([last])
+        text = crypto._b64(raw)
+        assert "=" not in text and crypto._unb64(text) == raw
+
+
+def test_password_hash_has_scrypt_parameters_and_a_16_byte_salt():
+    _, n, r, p, salt, digest = crypto.hash_password("pw-123456789").split(":")
+    assert (n, r, p) == ("16384", "8", "1")
+    assert len(crypto._unb64(salt)) == 16 and len(crypto._unb64(digest)) == 32

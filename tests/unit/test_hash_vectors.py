@@ -26,6 +26,12 @@ SECRET_THEN_SALT = "$2:AQIDBAUGBwg:HFr5kAlps1SB6fWpGm0Y5+Sgk9z1eDvUcBInP2WL1AM"
 VECTORS = [SHA256, SHA3]
 
 
+@pytest.fixture(autouse=True)
+def parse_afresh():
+    """verify_secret caches parsed hashes; each test here must exercise the parsing itself."""
+    crypto._parse_hash.cache_clear()
+
+
 def flip_last_digest_byte(stored: str) -> str:
     head, _, digest = stored.rpartition(":")
     raw = bytearray(crypto._unb64(digest))
