@@ -82,3 +82,12 @@ async def test_an_idle_session_is_refused_as_idle_and_an_old_one_as_expired(api,
     fresh = api.as_((await api.login("admin", "admin-password-1")).body["token"])
     reasons = await failures_by_reason(fresh)
     assert (reasons["idle"], reasons["expired"]) == (1, 1)
+
+
+async def test_a_throttled_login_is_counted_as_throttled(api):
+    await api.post("/v3/users", {"username": "carol", "password": "carol-password-1"})
+    for _ in range(6):
+        assert (await api.login("carol", "wrong")).status == 401
+    assert (await api.login("carol", "carol-password-1")).status == 429
+    reasons = await failures_by_reason(api)
+    assert (reasons["bad password"], reasons["throttled"]) == (6, 1)

@@ -91,3 +91,25 @@ def test_the_trusted_pairs_forget_the_oldest_beyond_the_table_size():
         throttle.failed("ann", "attacker", 0)
     assert throttle.retry_after("ann", "a1", 0) > 0
     assert throttle.retry_after("ann", "a0", 0) == 0 and throttle.retry_after("ann", "a2", 0) == 0
+
+
+def test_the_cap_is_exact_in_milliseconds():
+    backoff = Backoff(burst=0, base=1, cap=300, decay=10**6)
+    for _ in range(20):
+        backoff.fail("k", 0)
+    assert backoff.wait_ms("k", 0) == 300 * S
+
+
+def test_one_decay_period_forgets_exactly_one_failure():
+    backoff = Backoff(burst=1, base=1, cap=300, decay=60)
+    backoff.fail("k", 0)
+    backoff.fail("k", 60 * S)  # 1 - 1 + 1 = exactly 1 failure: still inside the burst
+    assert backoff.wait_ms("k", 60 * S) == 0
+
+
+def test_a_wait_just_over_a_second_is_two_seconds():
+    throttle = LoginThrottle(Config(login_throttle_user_burst=0, login_throttle_ip_burst=100,
+                                    login_throttle_base=2))
+    throttle.failed("ann", "10.0.0.9", 0)
+    assert throttle.retry_after("ann", "10.0.0.9", 999) == 2  # 1001 ms left
+    assert throttle.retry_after("ann", "10.0.0.9", 1000) == 1
