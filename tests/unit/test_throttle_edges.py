@@ -113,3 +113,14 @@ def test_a_wait_just_over_a_second_is_two_seconds():
     throttle.failed("ann", "10.0.0.9", 0)
     assert throttle.retry_after("ann", "10.0.0.9", 999) == 2  # 1001 ms left
     assert throttle.retry_after("ann", "10.0.0.9", 1000) == 1
+
+
+def test_the_address_key_is_the_peer_address_or_one_shared_fallback():
+    from types import SimpleNamespace
+
+    from shim.throttle import client_address
+
+    assert client_address(SimpleNamespace(remote="10.0.0.7")) == "10.0.0.7"
+    assert client_address(SimpleNamespace(remote="::1")) == "::1"
+    fallback = client_address(SimpleNamespace(remote=None))
+    assert fallback and fallback == client_address(SimpleNamespace(remote=""))
