@@ -13,7 +13,7 @@ import json
 import os
 import socket
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from shim.options import BY_NAME, OPTIONS, Option
 
@@ -141,7 +141,11 @@ def migrate(config: Config) -> int:
     return 0
 
 
-def token(args: argparse.Namespace) -> int:
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def token(args: argparse.Namespace, now: Callable[[], dt.datetime] = utc_now) -> int:
     """Print the ExecCredential on stdout; errors on stderr with exit code 1."""
     from shim import exec_plugin
 
@@ -149,7 +153,7 @@ def token(args: argparse.Namespace) -> int:
     try:
         found = exec_plugin.run(
             target, cache=exec_plugin.cache_file(os.environ, args.cache_dir), environ=os.environ,
-            now=dt.datetime.now(dt.timezone.utc), ca_file=args.ca_file,
+            now=now(), ca_file=args.ca_file,
             warn=lambda message: print(message, file=sys.stderr),
         )
     except exec_plugin.PluginError as exc:
@@ -173,13 +177,14 @@ def _missing_resources() -> str:
             " reinstall token-shim from a complete wheel or source tree")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, now: Callable[[], dt.datetime] = utc_now) -> int:
+    """`now` is the clock of the `token` command (tests pass a fixed one)."""
     parser, commands = _parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
         commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "token":
-        return token(args)
+        return token(args, now)
     if incomplete := _missing_resources():
         print(incomplete, file=sys.stderr)
         return 2

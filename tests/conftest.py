@@ -9,6 +9,7 @@ import pytest
 from shim.app import create_app
 from shim.config import Config
 from shim.keys import CORE
+from tests.missing_tools import pytest_runtest_makereport, pytest_terminal_summary  # noqa: F401
 from tests.support import Api, Clock
 
 ADMIN_PASSWORD = "admin-password-1"

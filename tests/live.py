@@ -16,20 +16,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.missing_tools import skip_for_missing_tool
 
 ADMIN_PASSWORD = "admin-password-1"
 
 
 def require_tool(name: str, install_hint: str) -> str:
-    """The tool's path; skip (or fail under CI=true) when it is missing."""
+    """The tool's path; skip for a missing tool (tests/missing_tools.py) when it is missing."""
     found = shutil.which(name)
     if found:
         return found
-    message = f"{name} not found: {install_hint}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    skip_for_missing_tool(f"{name} not found: {install_hint}")
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
+from tests.missing_tools import skip_for_missing_tool
 
 SYSTEM_USER = "tokenshim-pg"
 HINT = "install PostgreSQL server binaries (apt-get install postgresql) to run the PostgreSQL tests"
@@ -40,9 +40,7 @@ def require_bindir() -> Path:
     """The binaries, or skip the test (fail it when CI=true: CI must run every backend)."""
     bindir = find_bindir()
     if bindir is None or not (bindir / "postgres").exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(HINT, pytrace=False)
-        pytest.skip(HINT)
+        skip_for_missing_tool(HINT)
     return bindir
 
 

@@ -3,9 +3,14 @@
 import sqlite3
 import uuid
 
+import pytest
+
 from shim import crypto
 from shim.keys import CORE
 from shim.store.base import Token
+from tests.api.test_auth import MUST_AUTHENTICATE
+from tests.support import basic
+from tests.unit import test_hash_vectors as vectors
 
 FEATURE = "/v3/features/token-hashing"
 
@@ -213,3 +218,19 @@ async def test_switching_hashing_on_again_finishes_a_rewrite_cut_short(api, core
     assert not await core.store.has_plain_secrets()
     for body in made:
         assert (await api.as_(body["token"]).get("/v3")).status == 200
+
+
+@pytest.mark.parametrize("stored", [vectors.SHA256, vectors.SHA3], ids=["sha256", "sha3-512"])
+async def test_imported_rancher_vector_authenticates_with_its_secret_and_nothing_else(
+        api, core, clock, stored):
+    token = Token(id="token-vectr", user_id=api.admin_id, kind="api", secret=stored,
+                  description="imported", ttl=0, ttl_requested=0, created=clock(),
+                  uuid=str(uuid.uuid4()))
+    await core.store.insert_token(token)
+    secret = vectors.SECRET
+    assert (await api.as_(f"token-vectr:{secret}").get("/v3")).status == 200
+    assert (await api.as_(None).get("/v3", headers={"Authorization": basic(f"token-vectr:{secret}")})).status == 200
+    for wrong in [stored, secret[:-1] + "q", "q" + secret[1:], secret[:-1], secret + "b",
+                  vectors.SECRET_THEN_SALT, stored.rpartition(":")[2]]:
+        reply = await api.as_(f"token-vectr:{wrong}").get("/v3")
+        assert (reply.status, reply.body) == (401, MUST_AUTHENTICATE), wrong

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.live import LiveServer, require_tool
+from tests.missing_tools import skip_for_missing_tool
 
 DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
 WIDTHS = {"desktop": (1280, 800), "360": (360, 740)}
@@ -26,10 +27,7 @@ def chromium():                   # suite's asyncio tests (tests/contract, ...) 
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        message = "playwright not installed: pip install -e '.[test]'"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_for_missing_tool("playwright not installed: pip install -e '.[test]'")
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=path, args=["--no-sandbox"])
         yield browser

@@ -82,7 +82,9 @@ def test_token_deleted_out_of_band_is_recreated(tf, server):
     assert runner.plan_exit_code() == 0
 
 
-def test_setting_changed_out_of_band_is_drift_and_apply_reverts_it(tf, server, version):
+def test_setting_changed_out_of_band_is_drift_and_rewriting_the_policy_reverts_it(tf, server, version):
+    """Provider v1 (the default RESTAPI_VERSIONS) rewrites it with `apply -replace`; v2+ with
+    a plain `apply` (set RESTAPI_VERSIONS to run that branch)."""
     runner = tf("token-policy")
     runner.apply()
     server.call("PUT", f"/v3/settings/{MAX}", {"value": "999"}, bearer=server.admin)

@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from shim import crypto
 
 ALPHABET = re.compile(r"^[bcdfghjklmnpqrstvwxz2456789]+$")
@@ -29,29 +31,35 @@ def test_sha3_hash_from_rancher_verifies():
     assert not crypto.verify_secret(stored, "other")
 
 
-def test_known_rancher_sha3_vector_verifies():
-    # salt "saltsalt" (8 bytes) + secret, hashed by SHA3-512, both base64 without padding
-    import base64
-    import hashlib
+def test_letters_are_drawn_without_modulo_bias():
+    """27 letters: bytes 0..242 map to ALPHABET[b % 27]; 243..255 are dropped, not folded."""
+    assert len(crypto.ALPHABET) == 27
+    assert crypto._BIASED == bytes(range(243, 256))
+    assert crypto._TO_LETTER[0] == ord("b") and crypto._TO_LETTER[26] == ord("9")
+    assert crypto._TO_LETTER[27] == ord("b") and crypto._TO_LETTER[242] == ord("9")
+    assert b"\x00\x1a\xf2\xf3\xff".translate(crypto._TO_LETTER, crypto._BIASED) == b"b99"
 
-    salt = b"saltsalt"
-    digest = hashlib.sha3_512(salt + b"abc").digest()
-    enc = lambda raw: base64.b64encode(raw).decode().rstrip("=")  # noqa: E731
-    assert crypto.verify_secret(f"$3:1:{enc(salt)}:{enc(digest)}", "abc")
+
+def test_random_chars_gives_exactly_n_letters_even_when_many_bytes_are_dropped():
+    assert crypto.random_chars(0) == ""
+    for n in (1, 5, 54, 300):
+        drawn = crypto.random_chars(n)
+        assert len(drawn) == n and ALPHABET.match(drawn)
+    assert len({crypto.random_chars(54) for _ in range(50)}) == 50
+
+
+def test_every_letter_is_drawn():
+    assert set("".join(crypto.random_chars(54) for _ in range(40))) == set(crypto.ALPHABET)
 
 
 def test_same_secret_hashes_differently_each_time():
     assert crypto.hash_secret("x") != crypto.hash_secret("x")
 
 
-def test_malformed_or_unknown_hashes_never_verify():
-    for stored in ["$2:", "$2:abc", "$9:a:b", "$3:2:a:b", "$2:!!:!!", "$2::"]:
-        assert not crypto.verify_secret(stored, "")
-
-
 def test_plain_secret_compare():
     assert crypto.verify_secret("abc", "abc")
     assert not crypto.verify_secret("abc", "abd")
+    assert not crypto.verify_secret("abc", "ab") and not crypto.verify_secret("abc", "abcd")
 
 
 def test_password_hash_verifies_and_is_salted():
@@ -71,3 +79,32 @@ def test_new_uuid_is_a_random_rfc4122_version_4_uuid():
         parsed = uuid.UUID(value)
         assert str(parsed) == value
         assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+
+
+def test_biased_bytes_are_dropped_and_drawing_goes_on_until_n_letters(monkeypatch):
+    """Rounds of 0, 2 and 3 usable bytes: the letters add up, and drawing stops at exactly n."""
+    rounds = iter([b"\xff" * 13, bytes([0, 255, 1]), bytes([243, 26, 244, 2, 3])])
+    monkeypatch.setattr(crypto.secrets, "token_bytes", lambda size: next(rounds))
+    assert crypto.random_chars(5) == "bc9df"  # bytes 0, 1, 26, 2, 3: ALPHABET[b % 27]
+
+
+def test_uuid_keeps_every_random_bit_outside_version_and_variant():
+    raw = [bytes.fromhex(crypto.new_uuid().replace("-", "")) for _ in range(4000)]
+    assert {b[6] & 0x0F for b in raw} == set(range(16))  # version nibble fixed, the rest random
+    assert {b[8] & 0x3F for b in raw} == set(range(64))  # variant bits fixed, the rest random
+    assert any(b[6] & 0x0F != b[7] & 0x0F for b in raw)  # not copied from a neighbour
+    assert any(b[8] & 0x3F != b[9] & 0x3F for b in raw)
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 8, 32, 64])
+def test_base64_without_padding_round_trips_every_last_byte(length):
+    for last in range(256):
+        raw = bytes(length - 1) + bytes([last])
+        text = crypto._b64(raw)
+        assert "=" not in text and crypto._unb64(text) == raw
+
+
+def test_password_hash_has_scrypt_parameters_and_a_16_byte_salt():
+    _, n, r, p, salt, digest = crypto.hash_password("pw-123456789").split(":")
+    assert (n, r, p) == ("16384", "8", "1")
+    assert len(crypto._unb64(salt)) == 16 and len(crypto._unb64(digest)) == 32

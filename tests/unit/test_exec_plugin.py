@@ -199,11 +199,23 @@ def test_an_unreachable_server_exits_1_with_a_reason(tmp_path, capsys, monkeypat
 
 
 def test_cli_prints_the_cached_credential_as_json(tmp_path, capsys):
-    _run(tmp_path, FakeLogin())  # cached until 2030, so the real clock still finds it alive
+    _run(tmp_path, FakeLogin())  # cached until LATER, a day after NOW
     code = cli.main(["token", "--server", TARGET.server + "/", "--user", "ruth",
-                     "--cluster", "local", "--cache-dir", str(tmp_path / "cache")])
+                     "--cluster", "local", "--cache-dir", str(tmp_path / "cache")], now=lambda: NOW)
     out, _ = capsys.readouterr()
     assert code == 0 and json.loads(out)["status"]["token"] == "kubeconfig-u-1:s"
+
+
+def test_cli_reads_the_cache_with_the_clock_it_is_given(tmp_path, capsys, monkeypatch):
+    nobody = Target("http://127.0.0.1:9", "ruth", "local")  # nothing listens there
+    _run(tmp_path, FakeLogin(), target=nobody)  # cached until LATER
+    monkeypatch.setenv("TOKEN_SHIM_PASSWORD", PASSWORD)
+    argv = ["token", "--server", nobody.server, "--user", "ruth", "--cluster", "local",
+            "--cache-dir", str(tmp_path / "cache")]
+    assert cli.main(argv, now=lambda: NOW) == 0  # alive at NOW: from the cache
+    after = dt.datetime(2030, 1, 2, 12, 0, 1, tzinfo=dt.timezone.utc)
+    assert cli.main(argv, now=lambda: after) == 1  # expired: it tries to log in
+    assert "cannot reach http://127.0.0.1:9" in capsys.readouterr().err
 
 
 def test_a_server_that_is_not_a_url_is_refused(tmp_path):

@@ -92,3 +92,26 @@ def test_derived_ttl_ends_no_later_than_the_parent():
     assert policy.derived_ttl(0, 1_000, 1_600) == 600
     assert policy.derived_ttl(5_000, 1_000, 1_600) == 600
     assert policy.derived_ttl(200, 1_000, 1_600) == 200
+
+
+def test_expiry_time_is_created_plus_ttl_and_none_for_never():
+    assert policy.expires_ms(1000, 500) == 1500
+    assert policy.expires_ms(1000, 0) is None
+
+
+def test_rfc3339_drops_the_milliseconds():
+    assert policy.rfc3339(1_800_000_000_999) == "2027-01-15T08:00:00Z"
+    assert policy.rfc3339(1_800_000_001_000) == "2027-01-15T08:00:01Z"
+
+
+def test_renewal_reason_disabled_expired_window_or_none():
+    # created 0, ttl 1000, renew in the last 100 ms
+    assert policy.renewal_reason(False, 0, 1000, 100, 0) == "disabled"
+    assert policy.renewal_reason(True, 0, 1000, 100, 1000) == "expired"
+    assert policy.renewal_reason(True, 0, 1000, 100, 900) == "window"
+    assert policy.renewal_reason(True, 0, 1000, 100, 899) is None
+    assert policy.renewal_reason(True, 0, 0, 100, 10**12) is None  # never expires
+
+
+def test_a_ttl_below_the_renewal_window_is_always_in_it():
+    assert policy.renewal_reason(True, 0, 50, 100, 0) == "window"
