@@ -12,8 +12,8 @@ from shim.settings_catalog import IDLE_TTL as IDLE
 from shim.settings_catalog import MAX_TTL
 from shim.settings_catalog import SESSION_TTL as SESSION
 
-RULE = (f"{IDLE} (960) can't be greater than {SESSION} (100); change both together "
-        "(a token policy) or in an order that keeps idle <= session")
+RULE = (f"{IDLE} (960) can't be greater than {SESSION} (100); change {SESSION} first, "
+        "or set both at once in the token policy (/terraform/v1/token-policies/default)")
 
 
 def service(pins=None) -> SettingsService:
