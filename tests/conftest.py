@@ -10,6 +10,7 @@ from shim.app import create_app
 from shim.config import Config
 from shim.keys import CORE
 from tests.missing_tools import pytest_runtest_makereport, pytest_terminal_summary  # noqa: F401
+from tests.live import LiveServer
 from tests.support import Api, Clock
 
 ADMIN_PASSWORD = "admin-password-1"
@@ -47,6 +48,15 @@ async def api(make_api, config) -> Api:
 @pytest.fixture
 def core(api):
     return api.client.server.app[CORE]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A real `token-shim serve` process on a free port; `.admin` is an admin session."""
+    live = LiveServer(tmp_path).start()
+    live.admin = live.login()
+    yield live
+    live.stop()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import LiveServer, require_tool
+from tests.live import require_tool
 from tests.missing_tools import skip_for_missing_tool
 
 DOCS_UI = Path(__file__).resolve().parents[2] / "docs" / "ui"
@@ -32,14 +32,6 @@ def chromium():                   # suite's asyncio tests (tests/contract, ...) 
         browser = driver.chromium.launch(executable_path=path, args=["--no-sandbox"])
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def server(tmp_path):
-    live = LiveServer(tmp_path).start()
-    live.admin = live.login()
-    yield live
-    live.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.terraform import Terraform, build_providers, provider_versions
-from tests.live import LiveServer
 
 
 @pytest.fixture(scope="session")
@@ -16,14 +15,6 @@ def cli_config():
 @pytest.fixture(params=provider_versions())
 def version(request):
     return request.param
-
-
-@pytest.fixture
-def server(tmp_path):
-    live = LiveServer(tmp_path).start()
-    live.admin = live.login()
-    yield live
-    live.stop()
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def test_port_in_use_is_one_line_naming_the_port_option(tmp_path):
 def test_unreachable_postgresql_is_one_line_naming_the_db_option(tmp_path):
     url = f"postgresql://shim:secret-pw@127.0.0.1:{free_port()}/shim"
     line = _one_line_error(_run(tmp_path, "serve", "--db", url, "--port", str(free_port())))
-    assert line.startswith(f"token-shim serve: cannot open the database "
+    assert line.startswith("token-shim serve: cannot open the database "
                            f"postgresql://shim@127.0.0.1:")
     assert "connection refused" in line and "--db" in line and "TOKEN_SHIM_DB" in line
     assert "secret-pw" not in line

@@ -118,7 +118,7 @@ class Tokens:
         return [token_object(t, actor, now, users.get(t.user_id)) for t in tokens]
 
     async def get(self, request: web.Request, name: str) -> Object:
-        actor, now = http.principal(request), http.now(request)
+        actor = http.principal(request)
         token = await self._call(http.core(request).ext_tokens.get(actor, name), name)
         return await self._render(request, token)
 
