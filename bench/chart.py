@@ -9,13 +9,17 @@ from bench.context import Context
 PANELS = [
     ("Authenticated token GET (req/s, higher is better)", [
         ("get_v3.sqlite", "shim SQLite v3"), ("get_tf.sqlite", "shim SQLite tf"),
+        ("get_v3.sqlite_quiet", "SQLite v3, no access log"),
+        ("get_v3.sqlite_asyncio", "SQLite v3, asyncio loop"),
         ("get_v3.pg", "shim PG v3"), ("get_tf.pg", "shim PG tf"), ("get.bare", "bare aiohttp"),
+        ("get.bare_uvloop", "bare, uvloop"),
         ("get.json_server", "json-server"), ("get.fakeserver", "fakeserver"),
     ], None),
     ("Writes and replicas (req/s, higher is better)", [
         ("post.sqlite", "POST SQLite"), ("post.pg", "POST PG"), ("put.sqlite", "PUT SQLite"),
-        ("put.pg", "PUT PG"), ("replicas.one", "PG 1 replica"), ("replicas.two", "PG 2 replicas"),
-    ], (2000, "POST target")),
+        ("put.pg", "PUT PG"), ("login.sqlite", "login SQLite"),
+        ("replicas.one", "PG 1 replica"), ("replicas.two", "PG 2 replicas"),
+    ], (2500, "POST target")),
     ("Scale: p99 latency (ms, lower is better)", [
         ("scale.sqlite.get_p99_small", "SQLite GET 1k"),
         ("scale.sqlite.get_p99_large", "SQLite GET 1M"),

@@ -19,7 +19,7 @@ class Row:
 
 def rows(ctx: Context) -> list[Row]:
     by_key: dict[str, list[Target]] = {}
-    for t in targets():
+    for t in targets(ctx.plan.large):
         by_key.setdefault(t.key, []).append(t)
     found = []
     for key, result in ctx.results.items():

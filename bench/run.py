@@ -19,6 +19,7 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bench import chart, machine, markdown, replicas, report, scale, tf_apply, throughput, tools
@@ -35,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short rounds: a smoke run")
     parser.add_argument("--only", help=f"comma list of groups: {', '.join(GROUPS)}")
+    parser.add_argument("--large", type=int, help="tokens in the large scale store (default "
+                        "1,000,000; 10000000 for issue 17's row, which takes long to seed)")
     parser.add_argument("--docs", type=Path, help="where benchmarks.md and benchmarks.png go "
                         "(default docs/; bench/.out/partial/ with --only)")
     return parser
@@ -73,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     os.sched_setaffinity(0, layout.load)  # the orchestrator never competes with a server
     began, started = time.monotonic(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = machine.load()
-    ctx = Context(QUICK if args.quick else FULL,
+    plan = QUICK if args.quick else FULL
+    if args.large:
+        plan = replace(plan, large=args.large)
+    ctx = Context(plan,
                   Path(tempfile.mkdtemp(prefix="token-shim-bench-")), layout)
     tools.log(f"{ctx.plan.name} run in {ctx.workdir}; {layout.describe()}")
     tag = ctx.plan.name + ("-partial" if only else "")

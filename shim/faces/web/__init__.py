@@ -81,7 +81,8 @@ def _for_browser(request: web.Request, response: web.StreamResponse) -> web.Stre
 def _page(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
     path = request.path
     console_path = path == "/" or path.startswith(PREFIX + "/")
-    html = negotiate.is_api(path) and negotiate.wants_html(request.headers, request.query)
+    html = (negotiate.may_want_html(request.headers, request.query_string)
+            and negotiate.is_api(path) and negotiate.wants_html(request.headers, request.query))
     if not (console_path or html) or not isinstance(response, web.Response):
         return response
     if response.status == 401 and PRINCIPAL not in request:
