@@ -101,6 +101,9 @@ def catalogue(small: int, large: int, expired: int, tf_tokens: int) -> list[Figu
         Figure("replicas.one", "token-shim (PostgreSQL), 1 replica", GET_V3, "req/s", "replicas"),
         Figure("replicas.two", "token-shim (PostgreSQL), 2 replicas", GET_V3, "req/s",
                "replicas"),
+        Figure("procs.one", "token-shim (SQLite), 1 process", GET_V3, "req/s", "replicas"),
+        Figure("procs.two", "token-shim (SQLite), 2 processes, one file", GET_V3, "req/s",
+               "replicas"),
         Figure("tf.shim", SHIM["sqlite"], apply, "s", "terraform"),
         Figure("tf.fakeserver", FAKESERVER, apply, "s", "terraform"),
         Figure("tf.shapes", "token-shim's response shapes, canned (aiohttp)", apply, "s",
@@ -145,5 +148,5 @@ INFO_BASELINES = {
     "get_v3.sqlite_asyncio": "get_v3.sqlite", "get_tf.sqlite_asyncio": "get_tf.sqlite",
     "get.bare_uvloop": "get.bare", "get.fakeserver": "get.bare",
     "get.json_server": "get.bare", "post.pg": "post.sqlite", "put.pg": "put.sqlite",
-    "tf.shapes": "tf.fakeserver",
+    "tf.shapes": "tf.fakeserver", "procs.two": "procs.one",
 }

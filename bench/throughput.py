@@ -114,6 +114,7 @@ def _writes(backend: str, shim: c.Shim, admin: str) -> list[Work]:
 
 def _rounds(ctx: Context, work: list[Work], connections: int | None = None) -> None:
     plan, busy = ctx.plan, {key: [] for key, _, _ in work}
+    per_request: dict[str, list[float]] = {key: [] for key, _, _ in work}
     connections = connections or plan.connections
     for key, req, pid in work:  # a warm-up that fails rules the contender out
         try:
@@ -131,10 +132,13 @@ def _rounds(ctx: Context, work: list[Work], connections: int | None = None) -> N
                 continue
             ctx.add(key, rps)
             busy[key].append(share)
+            per_request[key].append(share / rps * 1e6 if rps else 0.0)
     for key, shares in busy.items():
         if shares:
             ctx.server_cpu[key] = statistics.median(shares)
-            ctx.note(key, f"server CPU while loaded: {ctx.server_cpu[key]:.0%} of a core")
+            ctx.note(key, f"server CPU while loaded: {ctx.server_cpu[key]:.0%} of a core, "
+                     f"{statistics.median(per_request[key]):.0f} µs of CPU a request "
+                     "(steadier than req/s on a busy machine)")
 
 
 def _wrk(ctx: Context, key: str, req: Request, pid: int, seconds: float,
