@@ -19,6 +19,7 @@ PANELS = [
         ("post.sqlite", "POST SQLite"), ("post.pg", "POST PG"), ("put.sqlite", "PUT SQLite"),
         ("put.pg", "PUT PG"), ("login.sqlite", "login SQLite"),
         ("replicas.one", "PG 1 replica"), ("replicas.two", "PG 2 replicas"),
+        ("procs.one", "SQLite 1 process"), ("procs.two", "SQLite 2 processes"),
     ], (2500, "POST target")),
     ("Scale: p99 latency (ms, lower is better)", [
         ("scale.sqlite.get_p99_small", "SQLite GET 1k"),
@@ -51,8 +52,8 @@ def draw(ctx: Context, path: Path) -> None:
 
 
 def _panel(ctx: Context, ax, title: str, bars: list[tuple[str, str]], line) -> None:
-    shown = [(label, ctx.results[key].median) for key, label in bars
-             if ctx.results[key].median is not None]
+    found = {key: ctx.results[key].median for key, _ in bars if key in ctx.results}
+    shown = [(label, found[key]) for key, label in bars if found.get(key) is not None]
     ax.set_title(title.replace("100", str(ctx.plan.tf_tokens)), fontsize=10)
     if not shown:
         ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)

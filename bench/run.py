@@ -28,6 +28,8 @@ from bench.procs import Layout
 
 GROUPS = {"throughput": throughput.measure, "replicas": replicas.measure,
           "terraform": tf_apply.measure, "scale": scale.measure}
+FIGURE_GROUPS = {"throughput": ("get", "write"), "replicas": ("replicas",),
+                 "terraform": ("terraform",), "scale": ("scale",)}  # Figure.group of each
 OUT = tools.BENCH / ".out"
 
 
@@ -83,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
                   Path(tempfile.mkdtemp(prefix="token-shim-bench-")), layout)
     tools.log(f"{ctx.plan.name} run in {ctx.workdir}; {layout.describe()}")
     tag = ctx.plan.name + ("-partial" if only else "")
+    if only:  # the report shows what this run measured, not the other groups' blanks
+        kept = {g for name in only for g in FIGURE_GROUPS[name]}
+        ctx.results = {k: r for k, r in ctx.results.items() if r.figure.group in kept}
+        ctx.notes.append(f"This run measured only: {', '.join(only)} (`--only`); the other "
+                         "groups' figures are those of the last run that measured them "
+                         "(git history of this file).")
     try:
         measure(ctx, only)
     finally:
