@@ -138,9 +138,10 @@ class FastAccess:
 
     def flush(self) -> None:
         self._scheduled = False
-        if not self._lines:
+        lines, self._lines = self._lines, []  # swapped first: another thread's record may
+        if not lines:  # flush from its emit() while the loop appends
             return
-        text, self._lines = "".join(self._lines), []
+        text = "".join(lines)
         handler = self.handler
         handler.acquire()
         try:
