@@ -9,13 +9,18 @@ from bench.context import Context
 PANELS = [
     ("Authenticated token GET (req/s, higher is better)", [
         ("get_v3.sqlite", "shim SQLite v3"), ("get_tf.sqlite", "shim SQLite tf"),
+        ("get_v3.sqlite_quiet", "SQLite v3, no access log"),
+        ("get_v3.sqlite_asyncio", "SQLite v3, asyncio loop"),
         ("get_v3.pg", "shim PG v3"), ("get_tf.pg", "shim PG tf"), ("get.bare", "bare aiohttp"),
+        ("get.bare_uvloop", "bare, uvloop"),
         ("get.json_server", "json-server"), ("get.fakeserver", "fakeserver"),
     ], None),
     ("Writes and replicas (req/s, higher is better)", [
         ("post.sqlite", "POST SQLite"), ("post.pg", "POST PG"), ("put.sqlite", "PUT SQLite"),
-        ("put.pg", "PUT PG"), ("replicas.one", "PG 1 replica"), ("replicas.two", "PG 2 replicas"),
-    ], (2000, "POST target")),
+        ("put.pg", "PUT PG"), ("login.sqlite", "login SQLite"),
+        ("replicas.one", "PG 1 replica"), ("replicas.two", "PG 2 replicas"),
+        ("procs.one", "SQLite 1 process"), ("procs.two", "SQLite 2 processes"),
+    ], (2500, "POST target")),
     ("Scale: p99 latency (ms, lower is better)", [
         ("scale.sqlite.get_p99_small", "SQLite GET 1k"),
         ("scale.sqlite.get_p99_large", "SQLite GET 1M"),
@@ -47,8 +52,8 @@ def draw(ctx: Context, path: Path) -> None:
 
 
 def _panel(ctx: Context, ax, title: str, bars: list[tuple[str, str]], line) -> None:
-    shown = [(label, ctx.results[key].median) for key, label in bars
-             if ctx.results[key].median is not None]
+    found = {key: ctx.results[key].median for key, _ in bars if key in ctx.results}
+    shown = [(label, found[key]) for key, label in bars if found.get(key) is not None]
     ax.set_title(title.replace("100", str(ctx.plan.tf_tokens)), fontsize=10)
     if not shown:
         ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)

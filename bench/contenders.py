@@ -52,11 +52,14 @@ class Shim(Server):
     ready_path = "/healthz"
 
     def __init__(self, name: str, db: str, logdir: Path, cpus: tuple[int, ...], *,
-                 purge_interval: str = NEVER, port: int | None = None) -> None:
+                 purge_interval: str = NEVER, port: int | None = None,
+                 log_level: str = "warning", event_loop: str = "auto") -> None:
+        """`log_level` info is the default configuration (an access line per request);
+        the scale and replica groups keep warning, as before."""
         port = port or free_port()
         argv = [sys.executable, "-m", "shim", "serve", "--port", str(port), "--db", db,
-                "--bootstrap-password", ADMIN_PASSWORD, "--log-level", "warning",
-                "--purge-interval", purge_interval]
+                "--bootstrap-password", ADMIN_PASSWORD, "--log-level", log_level,
+                "--purge-interval", purge_interval, "--event-loop", event_loop]
         super().__init__(name, argv, logdir, cpus, port, cwd=tools.ROOT)
 
     def admin_token(self) -> str:
@@ -101,13 +104,15 @@ def capture(shim: Shim, bearer: str) -> Captured:
     return Captured(token_id, bearer, body)
 
 
-def bare(cap: Captured, workdir: Path, logdir: Path, cpus: tuple[int, ...]) -> Server:
+def bare(cap: Captured, workdir: Path, logdir: Path, cpus: tuple[int, ...],
+         uvloop: bool = False) -> Server:
     body = workdir / "bare-body.json"
     body.write_bytes(cap.body)
     port = free_port()
     argv = [sys.executable, str(tools.BENCH / "bare_aiohttp.py"), "--port", str(port),
-            "--body", str(body)]
-    server = Server("bare-aiohttp", argv, logdir, cpus, port, env={"BENCH_AUTH": cap.auth})
+            "--body", str(body)] + (["--uvloop"] if uvloop else [])
+    name = "bare-aiohttp-uvloop" if uvloop else "bare-aiohttp"
+    server = Server(name, argv, logdir, cpus, port, env={"BENCH_AUTH": cap.auth})
     server.ready_path = f"/v3/tokens/{cap.token_id}"
     server.ready_headers = {"Authorization": cap.auth}
     return server

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from bench import replicas
+from bench import replicas, throughput
 from bench.context import Context
 from bench.report import Row, expected_rounds, number, ratio_text, rounds_text
 from bench.seed import QUERIED
@@ -23,9 +24,16 @@ HOW = """\
   json-server 0.17.4 (`db.json` = `{{"tokens": [<that object>]}}`), and the
   restapi provider's fakeserver (seeded with the object). The notes give the
   share of its core each server used while loaded (about 100%: the server was
-  the bottleneck). token-shim runs with `--log-level warning` (no access line
-  per request; the audit log stays on, on stderr, which the harness writes to
-  a file). The same token is read over and over, so after the first read its
+  the bottleneck). The token-shim rows without a suffix run the default
+  configuration (`--log-level info`: one access line per request; the audit
+  log on, on stderr, which the harness writes to a file; `event_loop: auto`,
+  which is uvloop when installed: `token-shim[fast]`, and it is in the bench
+  venv). "access log off" is the same with `--log-level warning`; "asyncio's
+  loop" the same with `--event-loop asyncio`. The bare handler runs on
+  asyncio's loop (the ceiling as defined) and, as a second row, on uvloop.
+  Login is `wrk -c{login}` (the throttle reserves each attempt before the
+  password check, and 32 at once would pass its burst of 20 per address).
+  The same token is read over and over, so after the first read its
   row comes from the process's row cache (README: what is cached, and the
   bound) and its JSON from the copy kept per row; a changed row is read and
   rendered afresh.
@@ -56,8 +64,10 @@ HOW = """\
   answers the token-shim configuration with those shapes from canned
   responses (aiohttp, no store, no auth): its row is the shape's share of the
   gap, the rest is token-shim's own work.
-- **Replicas**: two wrk processes (`-c{half}` each) against one replica, or one
-  each against two replicas on the same PostgreSQL database. {replicas}
+- **Replicas and processes**: two wrk processes (`-c{half}` each) against one
+  replica, or one each against two replicas on the same PostgreSQL database;
+  the same with two processes on one SQLite file (default configuration, access
+  log on). {replicas}
 - PostgreSQL is the throwaway server of `tests/pg.py` (fsync on, data in
   `/dev/shm` when it has room). SQLite is a file in a temporary directory (WAL,
   `synchronous=NORMAL`).
@@ -94,7 +104,7 @@ def render(ctx: Context, table: list[Row], meta: Meta, chart: str | None) -> str
     out += _table(ctx, table)
     out += _notes(ctx)
     out += ["## How it was measured", "", f"- Cores: {ctx.layout.describe()}."]
-    out += [_how(ctx), "## Machine", "", f"- CPU: {meta.cpu}", f"- Memory: {meta.memory}",
+    out += [_how(ctx), *_findings(), "## Machine", "", f"- CPU: {meta.cpu}", f"- Memory: {meta.memory}",
             f"- Load average (1, 5, 15 min) before: {meta.load_before}; after: {meta.load_after}"]
     out += [f"- {name}: {version}" for name, version in meta.versions.items()]
     out += ["", "## How to run", "", "```sh", "make bench        # full: about 20 minutes",
@@ -145,6 +155,12 @@ def _notes(ctx: Context) -> list[str]:
     return ["## Notes", "", *lines, ""] if lines else []
 
 
+def _findings() -> list[str]:
+    """The hand-written part: what the profiles showed, and running on several cores."""
+    path = Path(__file__).with_name("findings.md")
+    return [path.read_text(encoding="utf-8").rstrip(), ""] if path.exists() else []
+
+
 def _how(ctx: Context) -> str:
     p = ctx.plan
     return HOW.format(
@@ -152,5 +168,6 @@ def _how(ctx: Context) -> str:
         lat=p.latency_seconds, expired=p.expired, purge=p.purge_interval,
         get_rate=p.get_rate, list_rate=p.list_rate,
         lo=0.9 * p.purge_interval, hi=1.1 * p.purge_interval, tf=p.tf_tokens,
+        login=throughput.LOGIN_CONNECTIONS,
         half=max(1, p.connections // 2), replicas=replicas.layout(ctx)[3] + ".",
     )

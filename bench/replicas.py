@@ -1,4 +1,8 @@
-"""One vs two token-shim replicas on one PostgreSQL: authenticated GET throughput.
+"""One vs two token-shim processes on one database: authenticated GET throughput.
+
+On PostgreSQL they are replicas; on SQLite, two processes on one file (each
+sees the other's commits through `PRAGMA data_version`: the multi-core story
+of docs/benchmarks.md). Both run the default configuration (access log on).
 
 Two wrk processes run in both cases (half the connections each), against the
 one replica or one each against the two, so the client side is identical and
@@ -13,7 +17,7 @@ from bench import contenders as c
 from bench.context import Context
 from bench.loadgen import Request, checked, finish_wrk, start_wrk
 
-KEYS = ("replicas.one", "replicas.two")
+KEYS = ("replicas.one", "replicas.two", "procs.one", "procs.two")
 
 
 def layout(ctx: Context) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], str]:
@@ -32,24 +36,34 @@ def layout(ctx: Context) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, .
 
 
 def measure(ctx: Context) -> None:
+    for backend, prefix, name in (("pg", "replicas", "two replicas vs one (PostgreSQL)"),
+                                  ("sqlite", "procs", "two processes vs one (one SQLite file)")):
+        with ctx.group(name, f"{prefix}.one", f"{prefix}.two"):
+            _measure(ctx, backend, prefix)
+
+
+def _measure(ctx: Context, backend: str, prefix: str) -> None:
     core_a, core_b, rest, text = layout(ctx)
-    with ctx.group("two replicas vs one (PostgreSQL)", *KEYS), contextlib.ExitStack() as stack:
-        db = ctx.database("pg", "replicas")
-        ctx.pin_postgres(rest)
-        stack.callback(ctx.pin_postgres, ctx.layout.postgres)
-        a = stack.enter_context(c.Shim("replica-a", db, ctx.logdir, core_a))
-        b = stack.enter_context(c.Shim("replica-b", db, ctx.logdir, core_b))
+    with contextlib.ExitStack() as stack:
+        db = ctx.database(backend, "replicas")
+        if backend == "pg":
+            ctx.pin_postgres(rest)
+            stack.callback(ctx.pin_postgres, ctx.layout.postgres)
+        else:
+            text = text.replace(" and PostgreSQL", "")
+        a = stack.enter_context(c.Shim(f"{prefix}-a", db, ctx.logdir, core_a, log_level="info"))
+        b = stack.enter_context(c.Shim(f"{prefix}-b", db, ctx.logdir, core_b, log_level="info"))
         admin = a.admin_token()
         a.enable_hashing(admin)
         cap = c.capture(a, a.terraform_token(admin))
         path = f"/v3/tokens/{cap.token_id}"
         one = [Request(a.url + path, auth=cap.auth)] * 2
         two = [Request(a.url + path, auth=cap.auth), Request(b.url + path, auth=cap.auth)]
-        ctx.note("replicas.two", f"core layout - {text}")
+        ctx.note(f"{prefix}.two", f"core layout - {text}")
         _pair(ctx, two, ctx.plan.warmup, rest)
         for _ in range(ctx.plan.rounds):
-            ctx.add("replicas.one", _pair(ctx, one, ctx.plan.seconds, rest))
-            ctx.add("replicas.two", _pair(ctx, two, ctx.plan.seconds, rest))
+            ctx.add(f"{prefix}.one", _pair(ctx, one, ctx.plan.seconds, rest))
+            ctx.add(f"{prefix}.two", _pair(ctx, two, ctx.plan.seconds, rest))
 
 
 def _pair(ctx: Context, reqs: list[Request], seconds: float, cpus: tuple[int, ...]) -> float:

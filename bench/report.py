@@ -19,7 +19,7 @@ class Row:
 
 def rows(ctx: Context) -> list[Row]:
     by_key: dict[str, list[Target]] = {}
-    for t in targets():
+    for t in targets(ctx.plan.large):
         by_key.setdefault(t.key, []).append(t)
     found = []
     for key, result in ctx.results.items():
@@ -63,6 +63,8 @@ def short(result: Result) -> str:
         return f.measurement
     if f.key == "replicas.one":
         return "1 replica"
+    if f.key == "procs.one":
+        return "1 process"
     if f.key.startswith(("post.", "put.")):
         return f.contender.removeprefix("token-shim ").strip("()")
     return f.contender

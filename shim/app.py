@@ -42,9 +42,9 @@ def create_app(
     config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
 ) -> web.Application:
     metrics = Metrics()
-    door = front_door(config.max_in_flight, metrics, config.body_timeout)
-    app = web.Application(middlewares=[web_face.middleware, door],  # HTML and CSRF for browsers
-                          client_max_size=config.max_body_bytes)
+    door = front_door(config.max_in_flight, metrics, config.body_timeout,
+                      screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
+    app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
     schemas = Schemas()
     store = store or open_store(config.db)
     settings = SettingsService(store, schemas, config.pinned_settings)

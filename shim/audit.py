@@ -18,6 +18,7 @@ from aiohttp import web
 from shim import policy
 from shim.errors import ApiError
 from shim.keys import CLOCK, CONFIG, JSON_BODY, PRINCIPAL, REQUEST_ID
+from shim.logs import flush_access
 
 
 class AuditLog:
@@ -40,6 +41,8 @@ class AuditLog:
         if self._out is None:
             return
         line = {"time": rfc3339_ms(now_ms), "event": event, **fields}
+        if self._out is sys.stderr:
+            flush_access()  # queued access lines first: stderr stays in order
         self._out.write(orjson.dumps(line, default=str, option=orjson.OPT_APPEND_NEWLINE).decode())
         self._out.flush()
 

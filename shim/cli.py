@@ -92,7 +92,13 @@ def serve(config: Config) -> int:
     banner = (f"token-shim: serving on {scheme}://{config.host}:{config.port} "
               f"({display_url(config.db)})")
     try:
-        web.run_app(create_app(config), host=config.host, port=config.port,
+        loop = event_loop(config.event_loop)
+    except ImportError:
+        print("token-shim serve: event_loop uvloop (--event-loop, TOKEN_SHIM_EVENT_LOOP): uvloop "
+              "is not installed (pip install 'token-shim[fast]')", file=sys.stderr)
+        return 2
+    try:
+        web.run_app(create_app(config), host=config.host, port=config.port, loop=loop,
                     print=lambda _: print(banner, file=sys.stderr, flush=True),
                     shutdown_timeout=30, ssl_context=context,
                     access_log=None)  # shim.logs logs requests without query strings
@@ -107,6 +113,21 @@ def serve(config: Config) -> int:
               f"TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)", file=sys.stderr)
         return 1
     return 0
+
+
+def event_loop(choice: str):
+    """The loop to serve on: uvloop for `uvloop`, and for `auto` when it is installed."""
+    import asyncio
+
+    if choice == "asyncio":
+        return asyncio.new_event_loop()
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _is_listen_error(exc: OSError) -> bool:

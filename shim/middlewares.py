@@ -46,9 +46,22 @@ def face_of(path: str) -> str:
     return "v3"
 
 
-def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0):
+def _as_is(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    return response
+
+
+def _nothing(request: web.Request) -> None:
+    return None
+
+
+def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0, *,
+               screen=_nothing, finish=_as_is):
     """The middleware: outermost to innermost, what used to be five of them.
 
+    - `screen(request)`, first: a response that stops the request there (the web
+      face's CSRF refusal, which it logs itself), or None;
+    - `finish(request, response)`, last, after the access line: the response the
+      client gets instead (the web face's HTML for a browser, its CSRF cookie);
     - a request id (the client's X-Request-Id if printable, else a new one);
     - the access log line and the metrics, for the response the client got;
     - every failure rendered as the error body of the face the path belongs to;
@@ -90,6 +103,9 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0)
 
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        refused = screen(request)
+        if refused is not None:
+            return finish(request, refused)
         started, status = time.perf_counter(), 500
         request[REQUEST_ID] = request_id = _request_id(request)
         try:
@@ -98,7 +114,6 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0)
             status = response.status
             if status == 408:
                 await _send_and_close(request, response)
-            return response
         except web.HTTPException as exc:
             status = exc.status
             raise
@@ -106,6 +121,7 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0)
             seconds = time.perf_counter() - started
             metrics.observe(request, status, seconds)
             log_request(request, status, seconds)
+        return finish(request, response)
 
     return middleware
 
@@ -135,6 +151,8 @@ def _with_schemas(request: web.Request, response: web.StreamResponse) -> web.Str
     """Norman's X-API-Schemas on every /v3 (and /v1) answer but the authentication filter's
     401: Go clients refuse a root without it, the Python client loads the types from it."""
     path = request.path
+    if not path.startswith(("/v3", "/v1")):  # the cheap test first: most paths stop here
+        return response
     for version in ("/v3", "/v1"):
         if path == version or path.startswith(version + "/"):
             if response.status == 401 and PRINCIPAL not in request:

@@ -201,6 +201,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("log_format", "text", "text",
            "`text` or `json` (one JSON object per line) for the process and request logs",
            choices=("text", "json")),
+    Option("event_loop", "text", "auto",
+           "`auto` (uvloop when installed: `pip install 'token-shim[fast]'`, else asyncio's),"
+           " `uvloop` (refuses to start without it) or `asyncio`",
+           choices=("auto", "uvloop", "asyncio")),
     Option("audit_log", "output", "stderr",
            "where the audit log goes: `stderr`, a file path (appended to), or `off`"),
     Option("metrics", "text", "admin", "who may read `/metrics`: `off`, `public`, or `admin` "

@@ -55,3 +55,17 @@ def test_kept_json_follows_every_input_it_depends_on():
     ]
     for case in cases:
         assert served(*case) == fresh(*case)
+
+
+def test_kept_terraform_echo_follows_the_row():
+    from shim.faces.terraform.tokens import echo_json, token_echo
+
+    doc = '{"description": "d", "ttl": 60000, "renew": true, "renewBefore": 5000, "x": 1}'
+    rows = [ROW, ROW, replace(ROW, tf_doc=doc), replace(ROW, tf_doc=doc),
+            replace(ROW, tf_doc=doc, description="changed", version=2),
+            replace(ROW, tf_doc='{"enabled": true}', enabled=False)]
+    for row in rows:
+        body, renew, before = echo_json(row)
+        assert orjson.loads(body) == token_echo(row)
+        shown = orjson.loads(row.tf_doc) if row.tf_doc else {}
+        assert (renew, before) == (shown.get("renew") is True, shown.get("renewBefore", 0))

@@ -38,3 +38,15 @@ def test_login_returns_only_to_a_path_of_this_server():
     for bad in (None, "", "https://evil.example/", "//evil.example/", "/\\evil.example",
                 "/x\r\nSet-Cookie: a=b", "v3/tokens"):
         assert safe_next(bad) == "/dashboard/"
+
+
+def test_the_cheap_html_test_never_misses_a_browser():
+    from shim.faces.web.negotiate import may_want_html
+
+    cases = [({"Accept": "text/html"}, ""), ({"Accept": "TEXT/HTML;q=0.9"}, ""),
+             ({}, "_format=html"), ({}, "%5Fformat=html"), ({"Accept": "*/*"}, "")]
+    for headers, query in cases:
+        parsed = dict(p.split("=") for p in query.replace("%5F", "_").split("&") if p)
+        if wants_html(headers, parsed):
+            assert may_want_html(headers, query), (headers, query)
+    assert not may_want_html({"Accept": "application/json"}, "limit=5")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import orjson
 from aiohttp import web
 
 from shim.audit import audited
@@ -54,12 +55,34 @@ async def create_token(request: web.Request) -> web.Response:
     return http.respond(created, status=201)
 
 
+_ECHO_JSON: dict[str, tuple[Token, bytes, bool, int]] = {}  # id -> (row, JSON, renew, before)
+_ECHO_JSON_MAX = 4096
+
+
+def echo_json(token: Token) -> tuple[bytes, bool, int]:
+    """`token_echo(token)` as JSON bytes, with the document's `renew` and `renewBefore`;
+    kept per row object, as shim.faces.v3.render.token_json: the echo depends on the row
+    alone, and a changed row is a new object, rendered afresh."""
+    kept = _ECHO_JSON.get(token.id)
+    if kept is not None and kept[0] is token:
+        return kept[1:]
+    doc = loads(token.tf_doc) or {}
+    found = (orjson.dumps(token_echo(token)), doc.get("renew") is True,
+             doc.get("renewBefore", 0))
+    if len(_ECHO_JSON) >= _ECHO_JSON_MAX:
+        _ECHO_JSON.clear()
+    _ECHO_JSON[token.id] = (token, *found)
+    return found
+
+
 async def get_token(request: web.Request) -> web.Response:
     token = await http.core(request).tokens.get(http.principal(request), request.match_info["id"])
-    doc = token_echo(token)
-    reason = renewal_reason(token, http.now(request))
+    body, renew, before = echo_json(token)
+    reason = None if not renew else policy.renewal_reason(
+        token.enabled, token.created, token.ttl, before, http.now(request))
     if reason is None:
-        return http.respond(doc, headers=http.etag(token.version))
+        return http.respond_json(body, headers=http.etag(token.version))
+    doc = token_echo(token)
     if request.query.get("renewal") == "field":
         # differs from `true`: force_new replaces it
         return http.respond(doc | {"renew": reason}, headers=http.etag(token.version))

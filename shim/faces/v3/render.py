@@ -15,9 +15,19 @@ USER_ID_LABEL = "authn.management.cattle.io/token-userId"
 KIND_LABEL = "authn.management.cattle.io/kind"
 
 
+_BASE_URL = web.RequestKey("base_url", str)
+
+
 def base_url(request: web.Request) -> str:
+    """The configured public URL, else the request's scheme and host; worked out once a
+    request (a token read needs it twice: X-API-Schemas and the links)."""
+    try:
+        return request[_BASE_URL]
+    except KeyError:
+        pass
     configured = request.app[CONFIG].public_url
-    return (configured or f"{request.scheme}://{request.host}").rstrip("/")
+    request[_BASE_URL] = found = (configured or f"{request.scheme}://{request.host}").rstrip("/")
+    return found
 
 
 def is_admin(request: web.Request) -> bool:

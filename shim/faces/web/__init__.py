@@ -59,13 +59,26 @@ def add_routes(app: web.Application) -> None:
 
 @web.middleware
 async def middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Outside the front door: CSRF before anything, HTML for a browser after."""
+    """Outside the front door: CSRF before anything, HTML for a browser after.
+
+    The app runs the same two steps from inside its one middleware (shim.middlewares:
+    `screen` before the request id, `finish` after the access line), which spares a
+    middleware layer on every request; this form is for an app built without it."""
+    refused = screen(request)
+    return finish(request, refused if refused is not None else await handler(request))
+
+
+def screen(request: web.Request) -> web.StreamResponse | None:
+    """The CSRF refusal of this request (logged here: it never reaches the front door)."""
     refused = csrf.refusal(request)
-    if refused is not None:  # before the front door: log the refusal here
-        response = web.json_response(render_error("v3", refused), status=refused.status)
-        log_request(request, refused.status, 0.0)
-    else:
-        response = await handler(request)
+    if refused is None:
+        return None
+    log_request(request, refused.status, 0.0)
+    return web.json_response(render_error("v3", refused), status=refused.status)
+
+
+def finish(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """HTML for a browser, and the CSRF cookie for one that has none."""
     response = _for_browser(request, response)
     csrf.set_cookie(request, response)
     return response
@@ -81,7 +94,8 @@ def _for_browser(request: web.Request, response: web.StreamResponse) -> web.Stre
 def _page(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
     path = request.path
     console_path = path == "/" or path.startswith(PREFIX + "/")
-    html = negotiate.is_api(path) and negotiate.wants_html(request.headers, request.query)
+    html = (negotiate.may_want_html(request.headers, request.query_string)
+            and negotiate.is_api(path) and negotiate.wants_html(request.headers, request.query))
     if not (console_path or html) or not isinstance(response, web.Response):
         return response
     if response.status == 401 and PRINCIPAL not in request:

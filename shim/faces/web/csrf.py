@@ -49,9 +49,9 @@ def token(request: web.Request) -> str:
 
 def set_cookie(request: web.Request, response: web.StreamResponse) -> None:
     """Give a browser without the cookie one (readable by the page's script, not HttpOnly)."""
-    if request.cookies.get(COOKIE) or response.prepared:
-        return
     if TOKEN not in request and not is_browser(request.headers):
+        return  # first: an API client's request parses no cookie here
+    if request.cookies.get(COOKIE) or response.prepared:
         return
     response.set_cookie(COOKIE, token(request), path="/", secure=request.secure,
                         samesite="Strict")

@@ -40,6 +40,15 @@ def wants_html(headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
     return html > 0 and html > json
 
 
+def may_want_html(headers: Mapping[str, str], query_string: str) -> bool:
+    """False when wants_html() is surely false: no `_format` in the query string (nor a
+    %-escape that could spell it) and no `html` in Accept: an API client's request, spared
+    parsing both."""
+    if "_format" in query_string or "%" in query_string:
+        return True
+    return "html" in headers.get("Accept", "").lower()
+
+
 def is_api(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in API_PREFIXES)
 
