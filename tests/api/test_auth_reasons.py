@@ -91,3 +91,16 @@ async def test_a_throttled_login_is_counted_as_throttled(api):
     assert (await api.login("carol", "carol-password-1")).status == 429
     reasons = await failures_by_reason(api)
     assert (reasons["bad password"], reasons["throttled"]) == (5, 1)
+
+
+async def test_a_bearer_of_the_other_kind_is_an_unknown_token(api):
+    """`ext/<name>:<value>` finds only ext tokens and the plain form only the others."""
+    ext = (await api.post("/k8s/clusters/local/apis/ext.cattle.io/v1/tokens",
+                          {"apiVersion": "ext.cattle.io/v1", "kind": "Token",
+                           "metadata": {}, "spec": {}})).body["status"]["bearerToken"]
+    v3 = (await api.new_token())["token"]
+    assert (await api.as_(ext).get("/v3")).status == 200
+    for bearer in (ext.removeprefix("ext/"), "ext/" + v3):
+        reply = await api.as_(bearer).get("/v3")
+        assert (reply.status, reply.body) == (401, MUST_AUTHENTICATE), bearer
+    assert await failures_by_reason(api) == {"unknown token": 2}
