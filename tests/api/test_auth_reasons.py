@@ -104,3 +104,18 @@ async def test_a_bearer_of_the_other_kind_is_an_unknown_token(api):
         reply = await api.as_(bearer).get("/v3")
         assert (reply.status, reply.body) == (401, MUST_AUTHENTICATE), bearer
     assert await failures_by_reason(api) == {"unknown token": 2}
+
+
+async def test_a_session_that_died_idle_stays_dead_and_is_then_refused_as_expired(api, clock):
+    await api.put("/v3/settings/auth-user-session-idle-ttl-minutes", {"value": "1"})
+    await api.put("/v3/settings/auth-user-session-ttl-minutes", {"value": "2"})
+    idle = (await api.login("admin", "admin-password-1")).body["token"]
+    clock.advance(61_000)
+    assert (await api.as_(idle).get("/v3")).status == 401
+    fresh = api.as_((await api.login("admin", "admin-password-1")).body["token"])
+    assert (await fresh.put("/v3/settings/auth-user-session-ttl-minutes", {"value": "0"})).status == 200
+    assert (await fresh.put("/v3/settings/auth-user-session-idle-ttl-minutes",
+                            {"value": "100"})).status == 200
+    reply = await api.as_(idle).get("/v3")  # raising the settings does not revive it
+    assert (reply.status, reply.body) == (401, MUST_AUTHENTICATE)
+    assert await failures_by_reason(fresh) == {"idle": 1, "expired": 1}
