@@ -158,3 +158,23 @@ def test_the_address_key_is_the_peer_address_or_one_shared_fallback():
     assert client_address(SimpleNamespace(remote="::1")) == "::1"
     fallback = client_address(SimpleNamespace(remote=None))
     assert fallback and fallback == client_address(SimpleNamespace(remote=""))
+
+
+def test_a_refund_of_a_keys_first_attempt_leaves_no_block_at_all():
+    for base in (10, 0.001):  # 0.001: a 1 ms block counted at time 0 ends at 1
+        backoff = Backoff(burst=1, base=base, cap=300, decay=300)
+        reserved = backoff.counted(None, 0)
+        assert reserved.until == base * S
+        refunded = backoff.refunded(reserved, reserved, None)
+        assert (refunded.until, refunded.failures) == (0, 0) and backoff.wait_ms(refunded, 0) == 0
+
+
+def test_a_void_attempt_from_a_known_address_gives_back_only_the_block_it_made():
+    throttle = LoginThrottle(Config(login_throttle_user_burst=2, login_throttle_ip_burst=100))
+    log_in(throttle, "ann", "10.0.0.1")
+    for _ in range(2):
+        reserve(throttle, "ann", "10.6.6.6")
+    own = reserve(throttle, "ann", "10.0.0.1")  # exempt: counted, the block grows to 2 s
+    assert reserve(throttle, "ann", "10.6.6.6") == 2
+    settle(throttle, own, "void")
+    assert reserve(throttle, "ann", "10.6.6.6") == 1  # the block the attacker earned stays
