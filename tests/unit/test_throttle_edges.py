@@ -167,6 +167,7 @@ def test_a_refund_of_a_keys_first_attempt_leaves_no_block_at_all():
         assert reserved.until == base * S
         refunded = backoff.refunded(reserved, reserved, None)
         assert (refunded.until, refunded.failures) == (0, 0) and backoff.wait_ms(refunded, 0) == 0
+        assert refunded.forget == 0  # nothing left to remember: the row may go at once
 
 
 def test_a_void_attempt_from_a_known_address_gives_back_only_the_block_it_made():
