@@ -179,3 +179,18 @@ def test_a_void_attempt_from_a_known_address_gives_back_only_the_block_it_made()
     assert reserve(throttle, "ann", "10.6.6.6") == 2
     settle(throttle, own, "void")
     assert reserve(throttle, "ann", "10.6.6.6") == 1  # the block the attacker earned stays
+
+
+def test_a_void_attempt_keeps_the_users_failures_and_a_success_keeps_the_addresss():
+    throttle = LoginThrottle(Config(login_throttle_user_burst=10, login_throttle_ip_burst=10))
+    for _ in range(2):
+        settle(throttle, reserve(throttle, "ann", "10.6.6.6"), "failed")
+    settle(throttle, reserve(throttle, "ann", "10.6.6.6"), "void")
+    after = reserve(throttle, "ann", "10.6.6.6").after
+    assert (after["user:ann"].failures, after["addr:10.6.6.6"].failures) == (3, 3)
+    throttle = LoginThrottle(Config(login_throttle_user_burst=10, login_throttle_ip_burst=10))
+    for _ in range(2):
+        settle(throttle, reserve(throttle, "ann", "10.6.6.6"), "failed")
+    log_in(throttle, "ann", "10.6.6.6")  # clears ann's score, gives back only its own on the address
+    after = reserve(throttle, "bob", "10.6.6.6").after
+    assert after["addr:10.6.6.6"].failures == 3
