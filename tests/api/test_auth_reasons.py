@@ -86,8 +86,36 @@ async def test_an_idle_session_is_refused_as_idle_and_an_old_one_as_expired(api,
 
 async def test_a_throttled_login_is_counted_as_throttled(api):
     await api.post("/v3/users", {"username": "carol", "password": "carol-password-1"})
-    for _ in range(6):
+    for _ in range(5):  # the default burst: the fifth checked attempt starts the backoff
         assert (await api.login("carol", "wrong")).status == 401
     assert (await api.login("carol", "carol-password-1")).status == 429
     reasons = await failures_by_reason(api)
-    assert (reasons["bad password"], reasons["throttled"]) == (6, 1)
+    assert (reasons["bad password"], reasons["throttled"]) == (5, 1)
+
+
+async def test_a_bearer_of_the_other_kind_is_an_unknown_token(api):
+    """`ext/<name>:<value>` finds only ext tokens and the plain form only the others."""
+    ext = (await api.post("/k8s/clusters/local/apis/ext.cattle.io/v1/tokens",
+                          {"apiVersion": "ext.cattle.io/v1", "kind": "Token",
+                           "metadata": {}, "spec": {}})).body["status"]["bearerToken"]
+    v3 = (await api.new_token())["token"]
+    assert (await api.as_(ext).get("/v3")).status == 200
+    for bearer in (ext.removeprefix("ext/"), "ext/" + v3):
+        reply = await api.as_(bearer).get("/v3")
+        assert (reply.status, reply.body) == (401, MUST_AUTHENTICATE), bearer
+    assert await failures_by_reason(api) == {"unknown token": 2}
+
+
+async def test_a_session_that_died_idle_stays_dead_and_is_then_refused_as_expired(api, clock):
+    await api.put("/v3/settings/auth-user-session-idle-ttl-minutes", {"value": "1"})
+    await api.put("/v3/settings/auth-user-session-ttl-minutes", {"value": "2"})
+    idle = (await api.login("admin", "admin-password-1")).body["token"]
+    clock.advance(61_000)
+    assert (await api.as_(idle).get("/v3")).status == 401
+    fresh = api.as_((await api.login("admin", "admin-password-1")).body["token"])
+    assert (await fresh.put("/v3/settings/auth-user-session-ttl-minutes", {"value": "0"})).status == 200
+    assert (await fresh.put("/v3/settings/auth-user-session-idle-ttl-minutes",
+                            {"value": "100"})).status == 200
+    reply = await api.as_(idle).get("/v3")  # raising the settings does not revive it
+    assert (reply.status, reply.body) == (401, MUST_AUTHENTICATE)
+    assert await failures_by_reason(fresh) == {"idle": 1, "expired": 1}
