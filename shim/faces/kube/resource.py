@@ -11,6 +11,13 @@ Object = dict[str, Any]
 Desire = Callable[[Object], Object]  # the stored object as rendered -> the object wanted
 
 
+def column(name: str, description: str, *, type: str = "string", priority: int = 0,
+           format: str = "") -> dict[str, Any]:
+    """A Table columnDefinition; priority 1 columns show only with `-o wide`."""
+    return {"name": name, "type": type, "format": format, "priority": priority,
+            "description": description}
+
+
 class Adapter(Protocol):
     """What a resource does for each verb; the REST handlers do the HTTP around it."""
 

@@ -18,15 +18,14 @@ from shim.errors import ApiError
 from shim.errors import not_found as plain_not_found
 from shim.faces import http
 from shim.faces.kube import errors, patches
-from shim.faces.kube.resource import Object, Resource
+from shim.faces.kube.resource import Object, Resource, column
 from shim.keys import CONFIG, JSON_BODY, SCHEMAS
 
 PREFIX = "/k8s/clusters/{cluster}"
 _DRY_RUN = web.RequestKey("kube_dry_run", bool)
 _WARNINGS = web.RequestKey("kube_warnings", list)
 _TABLE = re.compile(r"as=Table\b")
-_NAME_COLUMN = {"name": "Name", "type": "string", "format": "name", "priority": 0,
-                "description": "Name must be unique within a namespace."}
+_NAME_COLUMN = column("Name", "Name must be unique within a namespace.", format="name")
 _SELECTOR_OPS = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|!=|=)\s*([A-Za-z0-9_.-]*)|"
                            r"\s+(in|notin)\s+\(([^)]*)\))?\s*$")
 

@@ -20,7 +20,7 @@ from shim.core.settings import V3_SETTING_WRITE
 from shim.errors import ApiError
 from shim.faces import http
 from shim.faces.kube import errors
-from shim.faces.kube.resource import Desire, Object
+from shim.faces.kube.resource import Desire, Object, column
 from shim.settings_catalog import SETTINGS
 
 API_VERSION = "management.cattle.io/v3"
@@ -111,12 +111,9 @@ class _Adapter:
 class Settings(_Adapter):
     doc_kind = "kube-setting"
     columns = [
-        {"name": "Value", "type": "string", "format": "", "priority": 0,
-         "description": "The value; empty means the default"},
-        {"name": "Default", "type": "string", "format": "", "priority": 1,
-         "description": "The default value"},
-        {"name": "Source", "type": "string", "format": "", "priority": 0,
-         "description": "Where the value comes from: default, db or env"},
+        column("Value", "The value; empty means the default"),
+        column("Default", "The default value", priority=1),
+        column("Source", "Where the value comes from: default, db or env"),
     ]
 
     def cells(self, request: web.Request, obj: Object) -> list[Any]:
@@ -187,12 +184,9 @@ class Settings(_Adapter):
 class Features(_Adapter):
     doc_kind = "kube-feature"
     columns = [
-        {"name": "Value", "type": "boolean", "format": "", "priority": 0,
-         "description": "The effective value"},
-        {"name": "Default", "type": "boolean", "format": "", "priority": 1,
-         "description": "The default value"},
-        {"name": "Locked", "type": "string", "format": "", "priority": 0,
-         "description": "The value it is locked at, if any"},
+        column("Value", "The effective value", type="boolean"),
+        column("Default", "The default value", type="boolean", priority=1),
+        column("Locked", "The value it is locked at, if any"),
     ]
 
     def cells(self, request: web.Request, obj: Object) -> list[Any]:

@@ -21,7 +21,7 @@ from shim.errors import ApiError
 from shim.faces import http
 from shim.faces.kube import errors
 from shim.faces.kube.humanize import human_duration
-from shim.faces.kube.resource import Desire, Object
+from shim.faces.kube.resource import Desire, Object, column
 from shim.store.base import Token, User
 
 API_VERSION = "ext.cattle.io/v1"
@@ -90,16 +90,11 @@ class Tokens:
     """The verbs of tokens.ext.cattle.io."""
 
     columns = [
-        {"name": "User", "type": "string", "format": "", "priority": 1,
-         "description": "The user owning the token"},
-        {"name": "Kind", "type": "string", "format": "", "priority": 0,
-         "description": "The kind of the token: session, or empty for a derived token"},
-        {"name": "TTL", "type": "string", "format": "", "priority": 0,
-         "description": "The time-to-live of the token"},
-        {"name": "Age", "type": "string", "format": "", "priority": 0,
-         "description": "The age of the token"},
-        {"name": "Description", "type": "string", "format": "", "priority": 1,
-         "description": "A human readable description of the token"},
+        column("User", "The user owning the token", priority=1),
+        column("Kind", "The kind of the token: session, or empty for a derived token"),
+        column("TTL", "The time-to-live of the token"),
+        column("Age", "The age of the token"),
+        column("Description", "A human readable description of the token", priority=1),
     ]
 
     resource: Any = None  # the table's Resource, for the Status details of errors
