@@ -54,31 +54,6 @@ async def test_requests_are_counted_by_route_template_method_and_status(api):
     assert sample(samples, latency, route="/v3/tokens/{id}", method="GET") == 2
 
 
-async def test_authentication_failures_are_counted_by_reason(api, clock):
-    anonymous = api.as_(None)
-    user = await api.new_user("pat")
-    expiring = await api.new_token(ttl=1000)
-    disabled = await api.new_token()
-    await api.put(f"/v3/tokens/{disabled['id']}", {"enabled": False})
-    scoped = await api.new_token(clusterId="local")
-    await api.put(f"/v3/users/{user.user_id}", {"enabled": False})
-    clock.advance(2000)
-    await anonymous.get("/v3")
-    await api.as_("token-zzzzz:nope").get("/v3")
-    await api.as_(expiring["id"] + ":wrong").get("/v3")
-    await api.as_(expiring["token"]).get("/v3")
-    await api.as_(disabled["token"]).get("/v3")
-    await user.get("/v3")
-    await api.as_(scoped["token"]).get("/v3/tokens")
-    await api.login("admin", "wrong")
-    samples = await scrape(api)
-    reasons = {dict(labels)["reason"]: value for (name, labels), value in samples.items()
-               if name == "token_shim_auth_failures_total"}
-    assert reasons == {"no credential": 1, "unknown token": 1, "bad secret": 1, "expired": 1,
-                       "disabled token": 1, "disabled user": 1, "cluster scope": 1,
-                       "bad password": 1}
-
-
 async def test_an_idle_session_is_its_own_reason(api, clock):
     await api.put("/v3/settings/auth-user-session-idle-ttl-minutes", {"value": "1"})
     session = (await api.login("admin", "admin-password-1")).body["token"]
