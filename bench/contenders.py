@@ -53,14 +53,16 @@ class Shim(Server):
 
     def __init__(self, name: str, db: str, logdir: Path, cpus: tuple[int, ...], *,
                  purge_interval: str = NEVER, port: int | None = None,
-                 log_level: str = "warning", event_loop: str = "auto") -> None:
+                 log_level: str = "warning", event_loop: str = "auto",
+                 root: Path = tools.ROOT) -> None:
         """`log_level` info is the default configuration (an access line per request);
-        the scale and replica groups keep warning, as before."""
+        the scale and replica groups keep warning, as before. `root` is the checkout
+        whose `shim` runs (bench.profile compares two)."""
         port = port or free_port()
         argv = [sys.executable, "-m", "shim", "serve", "--port", str(port), "--db", db,
                 "--bootstrap-password", ADMIN_PASSWORD, "--log-level", log_level,
                 "--purge-interval", purge_interval, "--event-loop", event_loop]
-        super().__init__(name, argv, logdir, cpus, port, cwd=tools.ROOT)
+        super().__init__(name, argv, logdir, cpus, port, cwd=root)
 
     def admin_token(self) -> str:
         """An admin API token (not a session: no idle timeout while a benchmark runs)."""

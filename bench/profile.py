@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.profile --face terraform --log-level warning
     .venv/bin/python -m bench.profile --bare             # the bare aiohttp handler
     .venv/bin/python -m bench.profile --spy out.txt      # py-spy collapsed stacks (needs py-spy)
+    .venv/bin/python -m bench.profile --root /tmp/base   # the shim of another checkout
 
 The server runs on core 0 and wrk on core 1, as in `make bench`. CPU per request
 (the server's utime+stime over the run, divided by the requests) is far steadier
@@ -19,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import contenders
+from bench import contenders, tools
 from bench.loadgen import Request, checked, finish_wrk, start_wrk
 from bench.procs import Layout, cpu_seconds
 
@@ -33,13 +34,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--root", type=Path, default=tools.ROOT,
+                        help="run the shim of this checkout (A/B against another commit)")
     parser.add_argument("--spy", type=Path, help="write py-spy's collapsed stacks here")
     args = parser.parse_args()
     layout = Layout.detect()
     with tempfile.TemporaryDirectory(prefix="token-shim-profile-") as tmp:
         work = Path(tmp)
         shim = contenders.Shim("token-shim", f"sqlite:///{work}/shim.db", work, layout.server,
-                               log_level=args.log_level, event_loop=args.event_loop)
+                               log_level=args.log_level, event_loop=args.event_loop,
+                               root=args.root)
         with shim:
             admin = shim.admin_token()
             shim.enable_hashing(admin)

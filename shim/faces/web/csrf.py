@@ -49,7 +49,7 @@ def token(request: web.Request) -> str:
 
 def set_cookie(request: web.Request, response: web.StreamResponse) -> None:
     """Give a browser without the cookie one (readable by the page's script, not HttpOnly)."""
-    if TOKEN not in request and not is_browser(request.headers):
+    if not is_browser(request.headers) and TOKEN not in request:
         return  # first: an API client's request parses no cookie here
     if request.cookies.get(COOKIE) or response.prepared:
         return
