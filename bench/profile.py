@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.profile --face terraform --log-level warning
     .venv/bin/python -m bench.profile --bare             # the bare aiohttp handler
     .venv/bin/python -m bench.profile --spy out.txt      # py-spy collapsed stacks (needs py-spy)
+    .venv/bin/python -m bench.profile --spy out.svg      # ... or a flame graph
     .venv/bin/python -m bench.profile --root /tmp/base   # the shim of another checkout
 
 The server runs on core 0 and wrk on core 1, as in `make bench`. CPU per request
@@ -36,7 +37,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--root", type=Path, default=tools.ROOT,
                         help="run the shim of this checkout (A/B against another commit)")
-    parser.add_argument("--spy", type=Path, help="write py-spy's collapsed stacks here")
+    parser.add_argument("--spy", type=Path, metavar="FILE",
+                        help="py-spy's profile of the first round: a flame graph if FILE"
+                        " ends in .svg, else collapsed stacks")
     args = parser.parse_args()
     layout = Layout.detect()
     with tempfile.TemporaryDirectory(prefix="token-shim-profile-") as tmp:
@@ -74,10 +77,12 @@ def _measure(server: contenders.Server, cap: contenders.Captured, face: str, arg
 
 
 def _start_spy(pid: int, args) -> subprocess.Popen:
-    spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    venv = str(Path(sys.executable).parent)
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=venv)
     if not spy:
         raise SystemExit("--spy needs py-spy: pip install py-spy")
-    return subprocess.Popen([spy, "record", "-r", "250", "-f", "raw", "-d",
+    fmt = "flamegraph" if args.spy.suffix == ".svg" else "raw"
+    return subprocess.Popen([spy, "record", "-r", "250", "-f", fmt, "-d",
                              str(max(1, int(args.seconds) - 1)), "-p", str(pid), "-o",
                              str(args.spy)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -151,13 +151,11 @@ def _with_schemas(request: web.Request, response: web.StreamResponse) -> web.Str
     """Norman's X-API-Schemas on every /v3 (and /v1) answer but the authentication filter's
     401: Go clients refuse a root without it, the Python client loads the types from it."""
     path = request.path
-    if not path.startswith(("/v3", "/v1")):  # the cheap test first: most paths stop here
+    if not path.startswith(("/v3", "/v1")) or path[3:4] not in ("", "/"):
         return response
-    for version in ("/v3", "/v1"):
-        if path == version or path.startswith(version + "/"):
-            if response.status == 401 and PRINCIPAL not in request:
-                return response
-            response.headers["X-API-Schemas"] = f"{base_url(request)}{version}/schemas"
+    if response.status == 401 and PRINCIPAL not in request:
+        return response
+    response.headers["X-API-Schemas"] = f"{base_url(request)}{path[:3]}/schemas"
     return response
 
 
