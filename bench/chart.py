@@ -10,7 +10,7 @@ PANELS = [
     ("Authenticated token GET (req/s, higher is better)", [
         ("get_v3.sqlite", "shim SQLite v3"), ("get_tf.sqlite", "shim SQLite tf"),
         ("get_v3.sqlite_quiet", "SQLite v3, no access log"),
-        ("get_v3.sqlite_asyncio", "SQLite v3, asyncio loop"),
+        ("get_v3.sqlite_uvloop", "SQLite v3, uvloop"),
         ("get_v3.pg", "shim PG v3"), ("get_tf.pg", "shim PG tf"), ("get.bare", "bare aiohttp"),
         ("get.bare_uvloop", "bare, uvloop"),
         ("get.json_server", "json-server"), ("get.fakeserver", "fakeserver"),
@@ -53,7 +53,9 @@ def draw(ctx: Context, path: Path) -> None:
 
 def _panel(ctx: Context, ax, title: str, bars: list[tuple[str, str]], line) -> None:
     found = {key: ctx.results[key].median for key, _ in bars if key in ctx.results}
-    shown = [(label, found[key]) for key, label in bars if found.get(key) is not None]
+    large = _size(ctx.plan.large)
+    shown = [(label.replace("1M", large), found[key]) for key, label in bars
+             if found.get(key) is not None]
     ax.set_title(title.replace("100", str(ctx.plan.tf_tokens)), fontsize=10)
     if not shown:
         ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
@@ -65,6 +67,11 @@ def _panel(ctx: Context, ax, title: str, bars: list[tuple[str, str]], line) -> N
     if line:
         ax.axhline(line[0], color="#c44e52", linestyle="--", linewidth=1, label=line[1])
         ax.legend(fontsize=8)
+
+
+def _size(tokens: int) -> str:
+    """1M, 10M, 250k: the large store's size in a bar label."""
+    return f"{tokens // 1_000_000}M" if tokens % 1_000_000 == 0 else f"{tokens // 1000}k"
 
 
 def _fmt(value: float) -> str:

@@ -53,7 +53,7 @@ class Shim(Server):
 
     def __init__(self, name: str, db: str, logdir: Path, cpus: tuple[int, ...], *,
                  purge_interval: str = NEVER, port: int | None = None,
-                 log_level: str = "warning", event_loop: str = "auto",
+                 log_level: str = "warning", event_loop: str = "asyncio",
                  root: Path = tools.ROOT) -> None:
         """`log_level` info is the default configuration (an access line per request);
         the scale and replica groups keep warning, as before. `root` is the checkout

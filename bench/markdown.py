@@ -24,13 +24,15 @@ HOW = """\
   json-server 0.17.4 (`db.json` = `{{"tokens": [<that object>]}}`), and the
   restapi provider's fakeserver (seeded with the object). The notes give the
   share of its core each server used while loaded (about 100%: the server was
-  the bottleneck). The token-shim rows without a suffix run the default
+  the bottleneck). The token-shim rows without a suffix run the Quick start's
   configuration (`--log-level info`: one access line per request; the audit
-  log on, on stderr, which the harness writes to a file; `event_loop: auto`,
-  which is uvloop when installed: `token-shim[fast]`, and it is in the bench
-  venv). "access log off" is the same with `--log-level warning`; "asyncio's
-  loop" the same with `--event-loop asyncio`. The bare handler runs on
-  asyncio's loop (the ceiling as defined) and, as a second row, on uvloop.
+  log on, on stderr, which the harness writes to a file; asyncio's event loop,
+  which `event_loop: auto` picks when uvloop is not installed, as after the
+  Quick start's `pip install -e .`). "access log off" is the same with
+  `--log-level warning`; "uvloop" the same with `--event-loop uvloop` (an
+  install with `token-shim[fast]`; the harness installs uvloop into its venv).
+  The bare handler runs on asyncio's loop (the ceiling as defined) and, as a
+  second row, on uvloop.
   Login is `wrk -c{login}` (the throttle reserves each attempt before the
   password check, and 32 at once would pass its burst of 20 per address).
   The same token is read over and over, so after the first read its

@@ -30,7 +30,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("--face", choices=("v3", "terraform"), default="v3")
     parser.add_argument("--log-level", default="info", help="info is the default configuration")
-    parser.add_argument("--event-loop", default="auto")
+    parser.add_argument("--event-loop", default="asyncio", help="asyncio (the Quick start's),"
+                        " uvloop or auto")
     parser.add_argument("--bare", action="store_true", help="profile the bare aiohttp handler")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)

@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def prepare() -> None:
     tools.require("wrk", "taskset", "node", "npm", "go", "terraform")
-    tools.ensure_matplotlib()
+    tools.ensure_packages()
     tools.json_server_bin()
     tools.fakeserver_bin()
     tools.terraform_cli_config()

@@ -31,11 +31,17 @@ def require(*programs: str) -> None:
         raise SystemExit(f"bench: missing on PATH: {', '.join(missing)}")
 
 
-def ensure_matplotlib() -> None:
-    if importlib.util.find_spec("matplotlib") is None:
-        log("pip install matplotlib into the venv")
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                        "--disable-pip-version-check", "matplotlib"], check=True)
+# module -> what pip installs: the chart, and the event loop of token-shim[fast]
+BENCH_PACKAGES = {"matplotlib": "matplotlib", "uvloop": "uvloop>=0.19"}
+
+
+def ensure_packages() -> None:
+    """What the harness needs beyond the test install, into the venv it runs from."""
+    for module, requirement in BENCH_PACKAGES.items():
+        if importlib.util.find_spec(module) is None:
+            log(f"pip install {requirement} into the venv")
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                            "--disable-pip-version-check", requirement], check=True)
 
 
 def json_server_bin() -> Path:
