@@ -264,9 +264,13 @@ class SqliteStore(Store):
 
     async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
                             idle_ms: int = 0) -> int:
-        text, params = sql.purge_expired(now, batch, session_ms, idle_ms)
+        left = batch
         with self._tx() as db:
-            return db.execute(text, params).rowcount
+            for text, params in sql.purge_expired(now, session_ms, idle_ms):
+                left -= db.execute(text, [*params, left]).rowcount
+                if not left:
+                    break
+        return batch - left
 
     async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
                                    idle_ms: int = 0) -> dict[tuple[str, bool], int]:
