@@ -40,6 +40,14 @@ QUICK = replace(FULL, name="quick", seconds=2.0, warmup=0.5, latency_seconds=2.0
                 purge_window=60.0, purge_rounds=1, tf_rounds=1)
 
 
+def sized(plan: Plan, large: int) -> Plan:
+    """`plan` with `large` tokens in the large store: a tenth of that expire for the purge
+    (issue 17: 1M of 10M), and the longest wait for the purge grows in proportion."""
+    factor = max(1.0, large / plan.large)
+    return replace(plan, large=large, expired=max(plan.expired, large // 10),
+                   purge_window=plan.purge_window * factor)
+
+
 @dataclass
 class Result:
     """One figure: a value per round; the median is what the report shows."""

@@ -19,11 +19,10 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from bench import chart, machine, markdown, replicas, report, scale, tf_apply, throughput, tools
-from bench.context import FULL, QUICK, Context
+from bench.context import FULL, QUICK, Context, sized
 from bench.procs import Layout
 
 GROUPS = {"throughput": throughput.measure, "replicas": replicas.measure,
@@ -80,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = machine.load()
     plan = QUICK if args.quick else FULL
     if args.large:
-        plan = replace(plan, large=args.large)
+        plan = sized(plan, args.large)
     ctx = Context(plan,
                   Path(tempfile.mkdtemp(prefix="token-shim-bench-")), layout)
     tools.log(f"{ctx.plan.name} run in {ctx.workdir}; {layout.describe()}")
