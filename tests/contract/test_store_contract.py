@@ -390,6 +390,23 @@ async def test_a_purge_batch_costs_the_same_however_many_tokens_are_dead(tmp_pat
     assert costs[1] < 2 * costs[0], f"steps of one batch at 500 and 20,000 dead: {costs}"
 
 
+async def test_counting_tokens_by_kind_leaves_the_event_loop_free(tmp_path):
+    """/metrics counts every token: a full scan, seconds at 10M tokens, off the loop."""
+    store = SqliteStore(str(tmp_path / "store.db"))
+    await store.open()
+    try:
+        await add_users(store, "u-1")
+        _dead_tokens(store, 200_000)
+        await store.insert_token(make_token("t-live", ttl=60_000))
+        counting = asyncio.create_task(store.count_tokens_by_kind(NOW))
+        await asyncio.sleep(0)  # the count begins
+        assert (await store.get_token("t-live")).id == "t-live"
+        assert not counting.done(), "a token read waited for the whole count"
+        assert await counting == {("api", True): 200_000, ("api", False): 1}
+    finally:
+        await store.close()
+
+
 # token hashing
 
 
