@@ -2,7 +2,8 @@
 
 PYTHON ?= .venv/bin/python
 
-# Benchmarks (docs/benchmarks.md): about 20 minutes; run on a quiet machine.
+# Benchmarks (docs/benchmarks.md): about 30 minutes (the scale group seeds 10M tokens
+# per backend, ~2 minutes each); run on a quiet machine.
 bench:
 	$(PYTHON) -m bench.run
 

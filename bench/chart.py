@@ -22,12 +22,12 @@ PANELS = [
         ("procs.one", "SQLite 1 process"), ("procs.two", "SQLite 2 processes"),
     ], (2500, "POST target")),
     ("Scale: p99 latency (ms, lower is better)", [
-        ("scale.sqlite.get_p99_small", "SQLite GET 1k"),
-        ("scale.sqlite.get_p99_large", "SQLite GET 1M"),
-        ("scale.sqlite.list_p99_large", "SQLite list 1M"),
+        ("scale.sqlite.get_p99_small", "SQLite GET {small}"),
+        ("scale.sqlite.get_p99_large", "SQLite GET {large}"),
+        ("scale.sqlite.list_p99_large", "SQLite list {large}"),
         ("scale.sqlite.purge_p99", "SQLite purge"),
-        ("scale.pg.get_p99_small", "PG GET 1k"), ("scale.pg.get_p99_large", "PG GET 1M"),
-        ("scale.pg.list_p99_large", "PG list 1M"), ("scale.pg.purge_p99", "PG purge"),
+        ("scale.pg.get_p99_small", "PG GET {small}"), ("scale.pg.get_p99_large", "PG GET {large}"),
+        ("scale.pg.list_p99_large", "PG list {large}"), ("scale.pg.purge_p99", "PG purge"),
     ], (20, "list target")),
     ("terraform apply, 100 tokens + 5 settings (s, lower is better)", [
         ("tf.shim", "token-shim"), ("tf.fakeserver", "fakeserver"),
@@ -53,8 +53,8 @@ def draw(ctx: Context, path: Path) -> None:
 
 def _panel(ctx: Context, ax, title: str, bars: list[tuple[str, str]], line) -> None:
     found = {key: ctx.results[key].median for key, _ in bars if key in ctx.results}
-    large = _size(ctx.plan.large)
-    shown = [(label.replace("1M", large), found[key]) for key, label in bars
+    sizes = {"small": _short(ctx.plan.small), "large": _short(ctx.plan.large)}
+    shown = [(label.format(**sizes), found[key]) for key, label in bars
              if found.get(key) is not None]
     ax.set_title(title.replace("100", str(ctx.plan.tf_tokens)), fontsize=10)
     if not shown:
@@ -69,10 +69,13 @@ def _panel(ctx: Context, ax, title: str, bars: list[tuple[str, str]], line) -> N
         ax.legend(fontsize=8)
 
 
-def _size(tokens: int) -> str:
-    """1M, 10M, 250k: the large store's size in a bar label."""
-    return f"{tokens // 1_000_000}M" if tokens % 1_000_000 == 0 else f"{tokens // 1000}k"
-
-
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _short(count: int) -> str:
+    """1000 -> 1k, 10000000 -> 10M."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if count >= size and count % size == 0:
+            return f"{count // size}{suffix}"
+    return f"{count:,}"

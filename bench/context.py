@@ -26,10 +26,10 @@ class Plan:
     get_rate: float = 100.0  # requests/s of the open-loop GET: well below capacity
     list_rate: float = 20.0  # a page of 100 costs ~10x a GET
     small: int = 1_000
-    large: int = 1_000_000
-    expired: int = 100_000
+    large: int = 10_000_000  # issue 17; seeding takes about 2 minutes a backend
+    expired: int = 1_000_000
     purge_interval: float = 5.0  # seconds after start-up until the purge runs
-    purge_window: float = 120.0  # longest wait for the purge to finish
+    purge_window: float = 300.0  # longest wait for the purge to finish
     purge_rounds: int = 3
     tf_tokens: int = 100
     tf_rounds: int = 3
@@ -37,7 +37,16 @@ class Plan:
 
 FULL = Plan()
 QUICK = replace(FULL, name="quick", seconds=2.0, warmup=0.5, latency_seconds=2.0,
-                purge_window=60.0, purge_rounds=1, tf_rounds=1)
+                large=1_000_000, expired=100_000, purge_window=60.0, purge_rounds=1,
+                tf_rounds=1)  # a smoke run: 10M tokens would add 5 minutes of seeding
+
+
+def sized(plan: Plan, large: int) -> Plan:
+    """`plan` with `large` tokens in the large store: a tenth of that expire for the purge
+    (issue 17: 1M of 10M), and the longest wait for the purge grows with their number."""
+    expired = large // 10
+    return replace(plan, large=large, expired=expired,
+                   purge_window=plan.purge_window * max(1.0, expired / plan.expired))
 
 
 @dataclass

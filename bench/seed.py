@@ -4,9 +4,11 @@ Rows are built as `Token` records and turned into INSERT_TOKEN's parameters by
 `sql.token_params`, so seeding follows the store's own columns. SQLite gets one
 executemany transaction, PostgreSQL a COPY.
 
-Ids are `token-` + 5 characters of the id alphabet, enumerated in ascending
-order (27^5 = 14.3M of them): live token n is number 14n, expired token n is
-number 140n + 7, so the two sets never collide and interleave over the table.
+Ids are `token-` + 6 characters of the id alphabet (one more than a real id:
+the server takes an id of any length), enumerated in ascending order (27^6 =
+387M of them): live token n is number 14n, expired token n is number 140n + 7,
+so the two sets never collide and interleave over the table. That holds up to
+27.6M live and 2.7M expired tokens.
 """
 
 from __future__ import annotations
@@ -34,24 +36,29 @@ DAY_MS = 86_400_000
 _RANDOM = bytes.maketrans(bytes(range(256)), bytes(ord(DIGITS[b % 27]) for b in range(256)))
 
 
+SUFFIX = 6  # characters after `token-`
+_HALF = 27 ** (SUFFIX // 2)
+_HALVES = ["".join(t) for t in itertools.product(DIGITS, repeat=SUFFIX // 2)]
+LIVE_STEP, EXPIRED_STEP, EXPIRED_START = 14, 140, 7
+CHUNK = 100_000  # rows whose filler secrets are drawn at once
+
+
 def token_id(number: int) -> str:
-    chars = []
-    for _ in range(crypto.SUFFIX_LENGTH):
-        number, digit = divmod(number, len(DIGITS))
-        chars.append(DIGITS[digit])
-    return "token-" + "".join(reversed(chars))
+    high, low = divmod(number, _HALF)
+    return "token-" + _HALVES[high] + _HALVES[low]
 
 
 def live_id(n: int) -> str:
-    return token_id(14 * n)
+    return token_id(LIVE_STEP * n)
 
 
 def _ids(count: int, expired: bool) -> Iterator[str]:
-    """token_id(14n) (live) or token_id(140n + 7) (expired) for n < count, fast."""
-    every = itertools.product(DIGITS, repeat=crypto.SUFFIX_LENGTH)
-    start, step = (7, 140) if expired else (0, 14)
-    for chars in itertools.islice(every, start, start + step * count, step):
-        yield "token-" + "".join(chars)
+    """token_id(14n) (live) or token_id(140n + 7) (expired) for n < count."""
+    start, step = (EXPIRED_START, EXPIRED_STEP) if expired else (0, LIVE_STEP)
+    if start + step * count > _HALF * _HALF:
+        raise ValueError(f"{count:,} {'expired' if expired else 'live'} tokens do not fit "
+                         f"in {SUFFIX} id characters")
+    return map(token_id, range(start, start + step * count, step))
 
 
 def queried(count: int) -> list[int]:
@@ -70,14 +77,16 @@ def _template(user_id: str, created: int, ttl: int, description: str) -> tuple[l
 
 def _rows(user_id: str, count: int, now: int, expired: bool) -> Iterator[tuple]:
     known = set() if expired else set(queried(count))
-    noise = os.urandom(count * crypto.SECRET_LENGTH).translate(_RANDOM).decode()
     created, ttl = (now - 2 * DAY_MS, DAY_MS) if expired else (now, 90 * DAY_MS)
     row, at_id, at_secret, at_uuid = _template(
         user_id, created, ttl, "bench-expired" if expired else "")
     size = crypto.SECRET_LENGTH
     for n, token_id_ in enumerate(_ids(count, expired)):
+        if n % CHUNK == 0:
+            noise = os.urandom(CHUNK * size).translate(_RANDOM).decode()
+        at = n % CHUNK * size
         row[at_id] = token_id_
-        row[at_secret] = KNOWN_SECRET if n in known else noise[n * size:(n + 1) * size]
+        row[at_secret] = KNOWN_SECRET if n in known else noise[at:at + size]
         row[at_uuid] = f"00000000-0000-4000-{int(expired):04d}-{n:012d}"
         yield tuple(row)
 
@@ -130,7 +139,11 @@ COUNT_EXPIRED = "SELECT count(*) FROM tokens WHERE expires IS NOT NULL AND expir
 
 
 class ExpiredCounter(threading.Thread):
-    """Counts expired tokens every `every` seconds: [(monotonic time, count), ...]."""
+    """Counts expired tokens: [(monotonic time the count began, count), ...].
+
+    Every `every` seconds, or after twice as long as the last count took if that is
+    longer: counting 1M expired tokens takes ~40 ms, and counts back to back would keep
+    the load generator's core busy."""
 
     def __init__(self, db: str, every: float = 0.05) -> None:
         super().__init__(daemon=True)
@@ -151,21 +164,28 @@ class ExpiredCounter(threading.Thread):
     def _query(self) -> str:
         return COUNT_EXPIRED.format(now=time.time_ns() // 1_000_000)
 
+    def _pause(self) -> float:
+        if not self.seen:
+            return self.every
+        return max(self.every, 2 * (time.monotonic() - self.seen[-1][0]))
+
     def _sqlite(self) -> None:
         path = sqlite_path(self.db)  # an absolute path may come as //tmp/...
         path = "/" + path.lstrip("/") if path.startswith("/") else os.path.abspath(path)
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            while not self.halt.wait(self.every):
-                self.seen.append((time.monotonic(), db.execute(self._query()).fetchone()[0]))
+            while not self.halt.wait(self._pause()):
+                began = time.monotonic()
+                self.seen.append((began, db.execute(self._query()).fetchone()[0]))
         finally:
             db.close()
 
     async def _pg(self) -> None:
         conn = await asyncpg.connect(self.db)
         try:
-            while not self.halt.wait(self.every):
-                self.seen.append((time.monotonic(), await conn.fetchval(self._query())))
+            while not self.halt.wait(self._pause()):
+                began = time.monotonic()
+                self.seen.append((began, await conn.fetchval(self._query())))
         finally:
             await conn.close()
 

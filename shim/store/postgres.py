@@ -250,8 +250,17 @@ class PostgresStore(Store):
 
     async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
                             idle_ms: int = 0) -> int:
-        text, params = sql.purge_expired(now, batch, session_ms, idle_ms)
-        return await self._write(text, *params, rows=True)
+        left = batch
+        async with self._tx() as conn:
+            for text, params in sql.purge_expired(now, session_ms, idle_ms):
+                left -= _rowcount(await conn.execute(_n(text), *params, left))
+                if not left:
+                    break
+            if left < batch:
+                await _notify(conn, ROWS)
+        if left < batch:
+            self._rows_changed()
+        return batch - left
 
     async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
                                    idle_ms: int = 0) -> dict[tuple[str, bool], int]:

@@ -216,12 +216,13 @@ def expired(now: int, session_ms: int, idle_ms: int) -> tuple[str, list]:
     return f"({' OR '.join(f'({c})' for c, _ in found)})", [v for _, vs in found for v in vs]
 
 
-def purge_expired(now: int, batch: int, session_ms: int, idle_ms: int) -> tuple[str, list]:
-    """DELETE up to `batch` dead tokens: one indexed SELECT per way of dying."""
-    found = deaths(now, session_ms, idle_ms)
-    union = " UNION ".join(f"SELECT id FROM tokens WHERE {c}" for c, _ in found)
-    return (f"DELETE FROM tokens WHERE id IN ({union} LIMIT ?)",
-            [v for _, vs in found for v in vs] + [batch])
+def purge_expired(now: int, session_ms: int, idle_ms: int) -> list[tuple[str, list]]:
+    """One DELETE per way of dying, each of up to `?` (appended by the caller: what is left
+    of the batch) tokens that one index finds. Not a UNION of them under one LIMIT: a
+    UNION collects every dead id first (SQLite's temp b-tree, PostgreSQL's hash), so
+    each batch would cost as much as all the dead tokens together."""
+    return [(f"DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE {c} LIMIT ?)", vs)
+            for c, vs in deaths(now, session_ms, idle_ms)]
 
 
 def count_tokens_by_kind(now: int, session_ms: int, idle_ms: int) -> tuple[str, list]:

@@ -2,7 +2,9 @@
 
 Every call is a short synchronous transaction that never awaits in the middle,
 so coroutines cannot interleave inside one; statements hit indexes and
-finish in microseconds. Long work (purge) is cut into batches by the caller.
+finish in microseconds. Long work (purge) is cut into batches by the caller;
+the one full scan, counting tokens for /metrics, runs in a worker thread on a
+connection of its own.
 
 Token lookups by id are served from a RowCache while the database is unchanged:
 every write of this connection empties it (a touch refreshes one row instead).
@@ -264,13 +266,21 @@ class SqliteStore(Store):
 
     async def purge_expired(self, now: int, batch: int, session_ms: int = 0,
                             idle_ms: int = 0) -> int:
-        text, params = sql.purge_expired(now, batch, session_ms, idle_ms)
+        left = batch
         with self._tx() as db:
-            return db.execute(text, params).rowcount
+            for text, params in sql.purge_expired(now, session_ms, idle_ms):
+                left -= db.execute(text, [*params, left]).rowcount
+                if not left:
+                    break
+        return batch - left
 
     async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
                                    idle_ms: int = 0) -> dict[tuple[str, bool], int]:
-        rows = self.db.execute(*sql.count_tokens_by_kind(now, session_ms, idle_ms))
+        text, params = sql.count_tokens_by_kind(now, session_ms, idle_ms)
+        if self.path == ":memory:":  # no other connection sees this database
+            rows = self.db.execute(text, params).fetchall()
+        else:  # a full scan (seconds at 10M tokens): its own connection, off the loop
+            rows = await asyncio.to_thread(_read_all, self.path, text, params)
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
     async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):
@@ -372,6 +382,15 @@ def _insert_token(db: sqlite3.Connection, token: Token) -> Exception | None:
 def _hashing(db: sqlite3.Connection) -> bool:
     row = db.execute(sql.SELECT_HASHING).fetchone()
     return row is not None and bool(row[0])
+
+
+def _read_all(path: str, text: str, params: list) -> list:
+    """Run one read on a connection of its own (for a worker thread)."""
+    conn = sqlite3.connect(path, timeout=5)
+    try:
+        return conn.execute(text, params).fetchall()
+    finally:
+        conn.close()
 
 
 def _checkpoint(conn: sqlite3.Connection) -> None:

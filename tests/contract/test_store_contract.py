@@ -346,6 +346,67 @@ async def test_sessions_die_by_the_session_and_idle_settings_in_queries(store):
     assert await ids(store) == ["a-old", "s-new"]
 
 
+async def test_a_purge_batch_fills_up_from_every_way_of_dying_counting_each_token_once(store):
+    await add_users(store, "u-1")
+    for n in range(3):
+        await store.insert_token(make_token(f"t-old-{n}", ttl=1000, created=NOW - 5000))
+    await store.insert_token(make_token("s-1", kind="session"))
+    await store.expire_token("s-1", NOW - 1)
+    await store.expire_token("t-old-0", NOW - 1)  # dead two ways: purged once
+    await store.insert_token(make_token("t-live", ttl=60_000))
+    assert [await store.purge_expired(NOW, 3) for _ in range(3)] == [3, 1, 0]
+    assert await ids(store) == ["t-live"]
+
+
+def _dead_tokens(store: SqliteStore, count: int) -> None:
+    rows = (sql.token_params(make_token(f"t-{n:06d}", ttl=1000, created=NOW - 5000))
+            for n in range(count))
+    store.db.execute("BEGIN")
+    store.db.executemany(sql.INSERT_TOKEN, rows)
+    store.db.execute("COMMIT")
+
+
+async def test_a_purge_batch_costs_the_same_however_many_tokens_are_dead(tmp_path):
+    """A batch reads only the rows it deletes: it never collects every dead id first."""
+    costs = []
+    for dead in (500, 20_000):
+        store = SqliteStore(str(tmp_path / f"{dead}.db"))
+        await store.open()
+        try:
+            await add_users(store, "u-1")
+            _dead_tokens(store, dead)
+            steps = [0]
+
+            def count() -> int:
+                steps[0] += 1
+                return 0
+
+            store.db.set_progress_handler(count, 100)
+            assert await store.purge_expired(NOW, 100) == 100
+            store.db.set_progress_handler(None, 0)
+            costs.append(steps[0])
+        finally:
+            await store.close()
+    assert costs[1] < 2 * costs[0], f"steps of one batch at 500 and 20,000 dead: {costs}"
+
+
+async def test_counting_tokens_by_kind_leaves_the_event_loop_free(tmp_path):
+    """/metrics counts every token: a full scan, seconds at 10M tokens, off the loop."""
+    store = SqliteStore(str(tmp_path / "store.db"))
+    await store.open()
+    try:
+        await add_users(store, "u-1")
+        _dead_tokens(store, 200_000)
+        await store.insert_token(make_token("t-live", ttl=60_000))
+        counting = asyncio.create_task(store.count_tokens_by_kind(NOW))
+        await asyncio.sleep(0)  # the count begins
+        assert (await store.get_token("t-live")).id == "t-live"
+        assert not counting.done(), "a token read waited for the whole count"
+        assert await counting == {("api", True): 200_000, ("api", False): 1}
+    finally:
+        await store.close()
+
+
 # token hashing
 
 
