@@ -46,7 +46,7 @@ def create_app(
                       screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
     schemas = Schemas()
-    store = store or open_store(config.db)
+    store = store or open_store(config.db, workers=config.workers)
     settings = SettingsService(store, schemas, config.pinned_settings)
     features = FeatureService(store, config.token_hashing_default)
     app[CONFIG] = config

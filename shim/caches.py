@@ -2,9 +2,10 @@
 
 While the database answers, a cache is never staler than `interval` seconds:
 it is re-read on every change another replica signals (PostgreSQL NOTIFY,
-usually within milliseconds), after every (re)connect of the listener, and in
-any case `interval` seconds after its last full re-read, which covers a lost
-notification or a listener that is down.
+usually within milliseconds; on SQLite another process's commit, seen through
+`PRAGMA data_version` within 5 ms), after every (re)connect of the listener,
+and in any case `interval` seconds after its last full re-read, which covers a
+lost notification or a listener that is down.
 """
 
 from __future__ import annotations
