@@ -28,16 +28,19 @@ from typing import Callable
 
 from shim.store import sql
 from shim.store.base import (
-    Conflict, HashingRequired, Store, StoreUnavailable, Token, TokenQuery, User,
+    Attempts, Conflict, HashingRequired, Store, StoreUnavailable, Token, TokenQuery, User,
 )
 from shim.store.rowcache import RowCache
 
 CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (run in a thread)
 OTHERS_CHECK = 0.005  # seconds a commit by another process may go unseen by token reads
+THROTTLE_SWEEP = 256  # every so many throttle changes, delete the rows that mean nothing
 log = logging.getLogger("shim.store")
 
 
 class SqliteStore(Store):
+    shares_throttle = True  # in the file: all processes on it (workers) allow one burst
+
     def __init__(self, path: str, *, watch_others: bool = False) -> None:
         self.path = path
         self.watch_others = watch_others
@@ -48,6 +51,7 @@ class SqliteStore(Store):
         self._next_check = 0.0
         self._on_others: Callable[[], object] | None = None  # set while `watch` runs
         self._inserts: list[tuple[Token, asyncio.Future]] = []
+        self._throttle_changes = 0
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -321,6 +325,25 @@ class SqliteStore(Store):
         into the database file (whose freed bytes secure_delete zeroes) and truncate it."""
         if self.path != ":memory:":
             await asyncio.to_thread(_truncate_wal, self.path)
+
+    async def change_throttle(self, keys: list[str], change) -> object:
+        """As PostgreSQL's: one transaction; BEGIN IMMEDIATE keeps every other writer
+        (every other worker on the file) out from the read to the commit."""
+        self._throttle_changes += 1
+        with _Transaction(self.db) as db:  # scores only: no cached row goes stale
+            rows = db.execute(sql.select_throttle(len(keys)), keys).fetchall()
+            new, result = change({r[0]: Attempts(r[1], r[2], r[3], r[4]) for r in rows})
+            for key, score in new.items():
+                if score is None:
+                    db.execute(sql.DELETE_THROTTLE, (key,))
+                else:
+                    db.execute(sql.UPSERT_THROTTLE,
+                               (key, score.failures, score.at, score.until, score.forget))
+            if self._throttle_changes % THROTTLE_SWEEP == 0:
+                now = max((s.at for s in new.values() if s is not None), default=0)
+                if now:
+                    db.execute(sql.FORGET_THROTTLE, (now,))
+        return result
 
     # settings, features, documents
     async def get_settings(self) -> dict[str, str]:
