@@ -14,6 +14,9 @@ import json
 import os
 import re
 import signal
+import ssl
+import subprocess
+import sys
 import time
 
 import aiohttp
@@ -45,9 +48,10 @@ def server(tmp_path, db):
     live.stop()
 
 
-def start_workers(tmp_path, db: str) -> LiveServer:
+def start_workers(tmp_path, db: str, *args: str, **kw) -> LiveServer:
     """The server once every worker listens (the banner says so), with an admin session."""
-    live = LiveServer(tmp_path, "--workers", str(WORKERS), "--log-level", "warning", db=db)
+    live = LiveServer(tmp_path, "--workers", str(WORKERS), "--log-level", "warning", *args,
+                      db=db, **kw)
     live.start()
     deadline = time.monotonic() + 15
     while f"with {WORKERS} workers" not in live.log():
@@ -70,9 +74,11 @@ def alive(pid: int) -> bool:
         return False
 
 
-def fresh_call(server: LiveServer, method: str, path: str, body=None, bearer=None):
+def fresh_call(server: LiveServer, method: str, path: str, body=None, bearer=None,
+               context: ssl.SSLContext | None = None):
     """(status, parsed body, the answering worker's request id prefix), on a new connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=30, context=context) \
+        if context else http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     headers = {"Content-Type": "application/json"}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
@@ -141,3 +147,28 @@ def test_a_killed_worker_makes_the_parent_stop_the_others_and_exit_non_zero(tmp_
     assert re.search(rf"worker \d \(pid {first}\) was killed by signal 9 unexpectedly; "
                      "stopping the others", live.log())
     live.stop()
+
+
+def test_workers_serve_https_with_self_signed_files_made_once_by_the_parent(tmp_path):
+    ca = tmp_path / "tls" / "ca.pem"
+    live = start_workers(tmp_path, f"sqlite:///{tmp_path}/shim.db", "--tls-self-signed",
+                         scheme="https", ca_file=ca)
+    try:
+        verifying = ssl.create_default_context(cafile=str(ca))
+        replies = [fresh_call(live, "GET", "/healthz", context=verifying) for _ in range(FRESH)]
+        assert {status for status, _, _ in replies} == {200}
+        assert len({worker for _, _, worker in replies}) == WORKERS
+        assert live.log().count("self-signed TLS files in") == 1
+        assert "https://127.0.0.1" in live.log()
+    finally:
+        live.stop()
+
+
+def test_workers_refuse_an_in_memory_database_naming_both_options(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "shim", "serve", "--workers", "2", "--db", "sqlite::memory:"],
+        capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "token-shim serve: workers 2 (--workers, TOKEN_SHIM_WORKERS) needs a database file or "
+        "PostgreSQL: sqlite::memory: is one database per process (option db)")
