@@ -45,7 +45,7 @@ def create_app(
 ) -> web.Application:
     """`worker`: this process's index under `serve --workers` (None: the only process).
     A worker leaves the admin to the parent's `start_once`, and only worker 0 purges."""
-    metrics = Metrics()
+    metrics = Metrics(worker or 0, config.workers)
     door = front_door(config.max_in_flight, metrics, config.body_timeout,
                       screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)

@@ -85,8 +85,9 @@ def fresh_call(server: LiveServer, method: str, path: str, body=None, bearer=Non
     try:
         conn.request(method, path, json.dumps(body) if body is not None else None, headers)
         resp = conn.getresponse()
-        raw = resp.read()
-        return resp.status, json.loads(raw) if raw else None, resp.headers["X-Request-Id"][:PREFIX]
+        raw, kind = resp.read(), resp.headers.get("Content-Type", "")
+        body = json.loads(raw) if raw and kind.startswith("application/json") else raw.decode()
+        return resp.status, body, resp.headers["X-Request-Id"][:PREFIX]
     finally:
         conn.close()
 
@@ -98,6 +99,13 @@ def test_two_workers_serve_one_port_over_fresh_connections(server):
     assert {status for status, _, _ in replies} == {200}
     assert len({worker for _, _, worker in replies}) == WORKERS
     assert f"with {WORKERS} workers (pids {', '.join(map(str, workers))})" in server.log()
+
+
+def test_each_worker_answers_metrics_for_itself_and_says_which(server):
+    scrapes = [fresh_call(server, "GET", "/metrics", bearer=server.admin) for _ in range(FRESH)]
+    named = {re.search(r'token_shim_worker_info\{worker="(\d)",workers="(\d)"\} 1', body).groups()
+             for _, body, _ in scrapes}
+    assert named == {("0", "2"), ("1", "2")}
 
 
 def test_a_setting_put_through_the_port_is_used_by_every_worker_at_once(server):
