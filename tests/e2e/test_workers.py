@@ -146,6 +146,16 @@ def test_sigterm_to_the_parent_stops_every_worker_and_exits_0(tmp_path, db):
     assert "unexpectedly" not in live.log()
 
 
+def test_a_stop_signal_sent_to_every_process_at_once_still_stops_gracefully(tmp_path, db):
+    """As systemd's default KillMode=control-group does: each worker gets two SIGTERMs."""
+    live = start_workers(tmp_path, db)
+    workers = children(live.proc.pid)
+    for pid in [live.proc.pid, *workers]:
+        os.kill(pid, signal.SIGTERM)
+    assert live.stop(signal.SIGTERM) == 0, live.log()
+    assert not any(alive(pid) for pid in workers)
+
+
 def test_a_killed_worker_makes_the_parent_stop_the_others_and_exit_non_zero(tmp_path, db):
     live = start_workers(tmp_path, db)
     first, second = children(live.proc.pid)
