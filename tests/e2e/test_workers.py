@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -190,3 +191,19 @@ def test_workers_refuse_an_in_memory_database_naming_both_options(tmp_path):
     assert result.stderr.strip() == (
         "token-shim serve: workers 2 (--workers, TOKEN_SHIM_WORKERS) needs a database file or "
         "PostgreSQL: sqlite::memory: is one database per process (option db)")
+
+
+def test_a_port_in_use_is_one_clear_error_before_any_worker_starts(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "shim", "serve", "--workers", "2", "--port", str(port),
+             "--db", f"sqlite:///{tmp_path}/shim.db"],
+            capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"token-shim serve: cannot listen on 127.0.0.1:{port}: address already in use "
+        "(options host and port: --host/--port, TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)")
+    assert not (tmp_path / "shim.db").exists()  # nothing started
