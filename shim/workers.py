@@ -137,6 +137,8 @@ class Supervisor:
             send.close()
             self.workers.append(worker)
             pending[receive] = worker
+            if self.stopping:  # a signal came while forking: this one is told too
+                self._stop_all()
         sentinels = {w.sentinel: w for w in self.workers}
         while pending:
             for done in wait([*pending, *sentinels]):
@@ -144,6 +146,7 @@ class Supervisor:
                     return False  # a worker ended before all listened: _watch says which
                 with contextlib.suppress(EOFError, OSError):
                     done.recv()
+                done.close()
                 del pending[done]
         return True
 
@@ -152,8 +155,13 @@ class Supervisor:
         running = {w.sentinel: w for w in self.workers}
         failed, deadline = False, None
         while running:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if self.stopping and deadline is None:
+                deadline = time.monotonic() + STOP_GRACE
+            # A signal does not cut wait() short: look again every second.
+            timeout = 1.0 if deadline is None else max(0.0, deadline - time.monotonic())
             ended = wait(list(running), timeout)
+            if not ended and deadline is None:
+                continue
             if not ended:  # past the grace period: what is left is killed
                 for worker in running.values():
                     worker.kill()
@@ -167,8 +175,6 @@ class Supervisor:
                     self._report(worker, asked=self.stopping)
                     failed = True
                     self._stop_all()
-            if self.stopping and deadline is None:
-                deadline = time.monotonic() + STOP_GRACE
         return 1 if failed else 0
 
     def _report(self, worker: multiprocessing.Process, asked: bool) -> None:
@@ -205,7 +211,13 @@ def _worker(config: Config, context, index: int, ready: Connection, parent: int,
         ready.send(os.getpid())
         ready.close()
 
-    sys.exit(cli.run(config, context, listening, worker=index))
+    try:
+        code = cli.run(config, context, listening, worker=index)
+    finally:
+        from shim.logs import flush_access
+
+        flush_access()  # multiprocessing ends the child with os._exit: no atexit
+    sys.exit(code)
 
 
 def _new_request_ids() -> None:
