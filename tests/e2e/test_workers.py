@@ -147,6 +147,21 @@ def test_sigterm_to_the_parent_stops_every_worker_and_exits_0(tmp_path, db):
     assert "unexpectedly" not in live.log()
 
 
+def test_sigint_to_the_parent_stops_every_worker_and_exits_0(tmp_path, db):
+    live = start_workers(tmp_path, db)
+    workers = children(live.proc.pid)
+    assert live.stop(signal.SIGINT) == 0
+    assert not any(alive(pid) for pid in workers)
+
+
+def test_one_time_start_up_speaks_once_whatever_the_number_of_workers(tmp_path):
+    db = f"sqlite:///{tmp_path}/shim.db"
+    start_workers(tmp_path, db).stop()
+    again = start_workers(tmp_path, db)  # admin exists: the bootstrap password is ignored
+    again.stop()
+    assert again.log().count("bootstrap_password (--bootstrap-password") == 1
+
+
 def test_a_stop_signal_sent_to_every_process_at_once_still_stops_gracefully(tmp_path, db):
     """As systemd's default KillMode=control-group does: each worker gets two SIGTERMs."""
     live = start_workers(tmp_path, db)
