@@ -54,11 +54,15 @@ def start_workers(tmp_path, db: str, *args: str, **kw) -> LiveServer:
     live = LiveServer(tmp_path, "--workers", str(WORKERS), "--log-level", "warning", *args,
                       db=db, **kw)
     live.start()
-    deadline = time.monotonic() + 15
-    while f"with {WORKERS} workers" not in live.log():
-        assert time.monotonic() < deadline, live.log()
-        time.sleep(0.05)
-    live.admin = live.login()
+    try:
+        deadline = time.monotonic() + 15
+        while f"with {WORKERS} workers" not in live.log():
+            assert time.monotonic() < deadline, live.log()
+            time.sleep(0.05)
+        live.admin = live.login()
+    except BaseException:
+        live.stop()  # never leave a server behind
+        raise
     return live
 
 
