@@ -19,7 +19,8 @@ PANELS = [
         ("post.sqlite", "POST SQLite"), ("post.pg", "POST PG"), ("put.sqlite", "PUT SQLite"),
         ("put.pg", "PUT PG"), ("login.sqlite", "login SQLite"),
         ("replicas.one", "PG 1 replica"), ("replicas.two", "PG 2 replicas"),
-        ("procs.one", "SQLite 1 process"), ("procs.two", "SQLite 2 processes"),
+        ("workers.one", "SQLite 1 worker"), ("workers.two", "SQLite 2 workers"),
+        ("workers_pg.one", "PG 1 worker"), ("workers_pg.two", "PG 2 workers"),
     ], (2500, "POST target")),
     ("Scale: p99 latency (ms, lower is better)", [
         ("scale.sqlite.get_p99_small", "SQLite GET {small}"),

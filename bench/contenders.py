@@ -54,15 +54,29 @@ class Shim(Server):
     def __init__(self, name: str, db: str, logdir: Path, cpus: tuple[int, ...], *,
                  purge_interval: str = NEVER, port: int | None = None,
                  log_level: str = "warning", event_loop: str = "asyncio",
-                 root: Path = tools.ROOT) -> None:
+                 root: Path = tools.ROOT, workers: int = 1) -> None:
         """`log_level` info is the default configuration (an access line per request);
         the scale and replica groups keep warning, as before. `root` is the checkout
-        whose `shim` runs (bench.profile compares two)."""
+        whose `shim` runs (bench.profile compares two). `workers`: `serve --workers`."""
         port = port or free_port()
         argv = [sys.executable, "-m", "shim", "serve", "--port", str(port), "--db", db,
                 "--bootstrap-password", ADMIN_PASSWORD, "--log-level", log_level,
-                "--purge-interval", purge_interval, "--event-loop", event_loop]
+                "--purge-interval", purge_interval, "--event-loop", event_loop,
+                "--workers", str(workers)]
         super().__init__(name, argv, logdir, cpus, port, cwd=root)
+        self.workers = workers
+
+    def start(self) -> Shim:
+        """Ready once every worker listens: the banner says so after the last one."""
+        super().start()
+        deadline = time.monotonic() + 30
+        while self.workers > 1 and f"with {self.workers} workers" not in self.proc.log_tail():
+            if time.monotonic() > deadline or not self.proc.alive():
+                self.stop()
+                raise RuntimeError(f"{self.proc.name}: not all workers listen:\n"
+                                   f"{self.proc.log_tail()}")
+            time.sleep(0.05)
+        return self
 
     def admin_token(self) -> str:
         """An admin API token (not a session: no idle timeout while a benchmark runs)."""

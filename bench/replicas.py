@@ -1,12 +1,13 @@
 """One vs two token-shim processes on one database: authenticated GET throughput.
 
-On PostgreSQL they are replicas; on SQLite, two processes on one file (each
-sees the other's commits through `PRAGMA data_version`: the multi-core story
-of docs/benchmarks.md). Both run the default configuration (access log on).
+`replicas`: two `serve` processes on one PostgreSQL database, each on its own
+port, as behind a load balancer. `workers` (SQLite and PostgreSQL): one
+`serve --workers 2` on one port (SO_REUSEPORT) against `serve --workers 1`.
+All run the default configuration (access log on).
 
-Two wrk processes run in both cases (half the connections each), against the
-one replica or one each against the two, so the client side is identical and
-only the number of serving processes changes.
+Two wrk processes run in every case (half the connections each), against the
+one port or one each against the two replicas, so the client side is identical
+and only the number of serving processes changes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from bench import contenders as c
 from bench.context import Context
 from bench.loadgen import Request, checked, finish_wrk, start_wrk
 
-KEYS = ("replicas.one", "replicas.two", "procs.one", "procs.two")
+KEYS = ("replicas.one", "replicas.two", "workers.one", "workers.two", "workers_pg.one",
+        "workers_pg.two")
 
 
 def layout(ctx: Context) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], str]:
@@ -36,10 +38,54 @@ def layout(ctx: Context) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, .
 
 
 def measure(ctx: Context) -> None:
-    for backend, prefix, name in (("pg", "replicas", "two replicas vs one (PostgreSQL)"),
-                                  ("sqlite", "procs", "two processes vs one (one SQLite file)")):
-        with ctx.group(name, f"{prefix}.one", f"{prefix}.two"):
-            _measure(ctx, backend, prefix)
+    with ctx.group("two replicas vs one (PostgreSQL)", "replicas.one", "replicas.two"):
+        _measure(ctx, "pg", "replicas")
+    for backend, prefix in (("sqlite", "workers"), ("pg", "workers_pg")):
+        with ctx.group(f"--workers 2 vs 1, one port ({backend})", f"{prefix}.one",
+                       f"{prefix}.two"):
+            _measure_workers(ctx, backend, prefix)
+
+
+def workers_layout(ctx: Context) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...],
+                                          str]:
+    """(cores of --workers 1, of --workers 2, of wrk and PostgreSQL), and an honest text."""
+    every, load = ctx.layout.every, ctx.layout.load
+    if len(every) < 2:
+        return (), (), (), "One core only: nothing pinned; the comparison is meaningless here"
+    two = every[:2]
+    text = (f"--workers 1 on core {every[0]}, --workers 2 on cores {every[0]},{every[1]}; "
+            f"wrk (and PostgreSQL) on core(s) {','.join(map(str, load))}")
+    if len(every) < 4:
+        text += (" - with fewer than 4 cores the second worker shares its core with wrk (and"
+                 " PostgreSQL), so the ratio understates what a second worker gives on a"
+                 " machine with cores to spare")
+    return every[:1], two, load, text
+
+
+def _measure_workers(ctx: Context, backend: str, prefix: str) -> None:
+    one_core, two_cores, rest, text = workers_layout(ctx)
+    with contextlib.ExitStack() as stack:
+        db = ctx.database(backend, "workers")
+        if backend == "pg":
+            ctx.pin_postgres(rest)
+            stack.callback(ctx.pin_postgres, ctx.layout.postgres)
+        else:
+            text = text.replace(" (and PostgreSQL)", "")
+        one = stack.enter_context(c.Shim(f"{prefix}-1", db, ctx.logdir, one_core,
+                                         log_level="info"))
+        two = stack.enter_context(c.Shim(f"{prefix}-2", db, ctx.logdir, two_cores,
+                                         log_level="info", workers=2))
+        admin = one.admin_token()
+        one.enable_hashing(admin)
+        cap = c.capture(one, one.terraform_token(admin))
+        path = f"/v3/tokens/{cap.token_id}"
+        by_one = [Request(one.url + path, auth=cap.auth)] * 2
+        by_two = [Request(two.url + path, auth=cap.auth)] * 2
+        ctx.note(f"{prefix}.two", f"core layout - {text}")
+        _pair(ctx, by_two, ctx.plan.warmup, rest)
+        for _ in range(ctx.plan.rounds):
+            ctx.add(f"{prefix}.one", _pair(ctx, by_one, ctx.plan.seconds, rest))
+            ctx.add(f"{prefix}.two", _pair(ctx, by_two, ctx.plan.seconds, rest))
 
 
 def _measure(ctx: Context, backend: str, prefix: str) -> None:

@@ -63,8 +63,8 @@ def short(result: Result) -> str:
         return f.measurement
     if f.key == "replicas.one":
         return "1 replica"
-    if f.key == "procs.one":
-        return "1 process"
+    if f.key in ("workers.one", "workers_pg.one"):
+        return "1 worker"
     if f.key.startswith(("post.", "put.")):
         return f.contender.removeprefix("token-shim ").strip("()")
     return f.contender

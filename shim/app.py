@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sys
 import time
 from typing import AsyncIterator, Callable
@@ -39,14 +40,17 @@ def wall_clock_ms() -> int:
 
 
 def create_app(
-    config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms
+    config: Config, *, store: Store | None = None, clock: Callable[[], int] = wall_clock_ms,
+    worker: int | None = None,
 ) -> web.Application:
-    metrics = Metrics()
+    """`worker`: this process's index under `serve --workers` (None: the only process).
+    A worker leaves the admin to the parent's `start_once`, and only worker 0 purges."""
+    metrics = Metrics(worker or 0, config.workers)
     door = front_door(config.max_in_flight, metrics, config.body_timeout,
                       screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
     schemas = Schemas()
-    store = store or open_store(config.db)
+    store = store or open_store(config.db, workers=config.workers)
     settings = SettingsService(store, schemas, config.pinned_settings)
     features = FeatureService(store, config.token_hashing_default)
     app[CONFIG] = config
@@ -63,15 +67,24 @@ def create_app(
     app[THROTTLE] = LoginThrottle(config, store)
     audit.setup(app)
     add_routes(app)
-    app.cleanup_ctx.append(_lifecycle)
+    app.cleanup_ctx.append(functools.partial(_lifecycle, worker=worker))
     return app
+
+
+async def start_once(config: Config) -> None:
+    """What `serve --workers N` does once, in the parent, before forking the workers:
+    a whole start-up (migrations, pins checked, token hashing finished, `admin`
+    created), then a stop. StartupError as `serve`."""
+    runner = web.AppRunner(create_app(config), handle_signals=False)
+    await runner.setup()
+    await runner.cleanup()
 
 
 class StartupError(Exception):
     """The server cannot start; the message (one line) names the cause and the option."""
 
 
-async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+async def _lifecycle(app: web.Application, worker: int | None) -> AsyncIterator[None]:
     core, config, clock = app[CORE], app[CONFIG], app[CLOCK]
     try:
         await core.store.open()
@@ -82,10 +95,11 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         _validate_pins(core)
         await core.settings.refresh()
         await core.features.start()
-        await _bootstrap(core, config, clock())
+        if worker is None:
+            await _bootstrap(core, config, clock())
         purger = asyncio.create_task(purge_forever(
             core.tokens, clock, config.purge_interval, config.purge_batch, _on_purge(app)
-        ))
+        )) if worker in (None, 0) else None
         keeper = asyncio.create_task(keep_fresh(
             core.store, {"settings": core.settings, "features": core.features},
             config.cache_refresh_interval,
@@ -94,9 +108,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
-        purger.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await purger
+        if purger is not None:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
     finally:
         await core.store.close()
 

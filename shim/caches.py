@@ -2,9 +2,10 @@
 
 While the database answers, a cache is never staler than `interval` seconds:
 it is re-read on every change another replica signals (PostgreSQL NOTIFY,
-usually within milliseconds), after every (re)connect of the listener, and in
-any case `interval` seconds after its last full re-read, which covers a lost
-notification or a listener that is down.
+usually within milliseconds; on SQLite another process's commit, seen through
+`PRAGMA data_version` within 5 ms), after every (re)connect of the listener,
+and in any case `interval` seconds after its last full re-read, which covers a
+lost notification or a listener that is down.
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ async def keep_fresh(store: Store, caches: Mapping[str, Cache], interval: float)
     due = loop.time() + interval
     try:
         while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(wake.wait(), max(0.0, due - loop.time()))
+            # asyncio.timeout, not wait_for: before Python 3.12 wait_for swallows a cancel
+            # that meets a signal in one pass of the loop, and the stop then hangs.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, due - loop.time())):
+                    await wake.wait()
             wake.clear()
             started = loop.time()
             names = set(caches) if "*" in changed or started >= due else set(changed)

@@ -72,11 +72,7 @@ def load(args: argparse.Namespace) -> Config:
 
 
 def serve(config: Config) -> int:
-    from aiohttp import web
-
     from shim import logs, tls
-    from shim.app import StartupError, create_app
-    from shim.store import display_url
 
     try:
         config = tls.resolve(config)
@@ -88,31 +84,65 @@ def serve(config: Config) -> int:
     if config.tls_self_signed:
         print(f"token-shim: self-signed TLS files in {os.path.dirname(config.tls_ca)} "
               "(clients trust ca.pem)", file=sys.stderr, flush=True)
+    if config.workers > 1:
+        from shim.workers import supervise
+
+        return supervise(config, context)
+    line = banner(config, context)
+    return run(config, context, ready=lambda: print(line, file=sys.stderr, flush=True))
+
+
+def banner(config: Config, context, more: str = "") -> str:
+    from shim.store import display_url
+
     scheme = "https" if context else "http"
-    banner = (f"token-shim: serving on {scheme}://{config.host}:{config.port} "
-              f"({display_url(config.db)})")
-    try:
-        loop = event_loop(config.event_loop)
-    except ImportError:
-        print("token-shim serve: event_loop uvloop (--event-loop, TOKEN_SHIM_EVENT_LOOP): uvloop "
-              "is not installed (pip install 'token-shim[fast]')", file=sys.stderr)
+    return (f"token-shim: serving on {scheme}://{config.host}:{config.port} "
+            f"({display_url(config.db)}){more}")
+
+
+def run(config: Config, context, ready: Callable[[], None], worker: int | None = None) -> int:
+    """Serve until SIGTERM or SIGINT; `ready()` once listening. The exit code.
+
+    `worker`: this process's index under `serve --workers` (shim.workers): the
+    port is shared with the other workers (SO_REUSEPORT).
+    """
+    from aiohttp import web
+
+    from shim.app import StartupError, create_app
+
+    loop = new_loop(config)
+    if loop is None:
         return 2
     try:
-        web.run_app(create_app(config), host=config.host, port=config.port, loop=loop,
-                    print=lambda _: print(banner, file=sys.stderr, flush=True),
-                    shutdown_timeout=30, ssl_context=context,
+        web.run_app(create_app(config, worker=worker), host=config.host, port=config.port,
+                    loop=loop, print=lambda _: ready(), shutdown_timeout=30,
+                    ssl_context=context, reuse_port=True if worker is not None else None,
                     access_log=None)  # shim.logs logs requests without query strings
     except StartupError as exc:
         print(f"token-shim serve: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        if not _is_listen_error(exc):
+        if not is_listen_error(exc):
             raise
-        print(f"token-shim serve: cannot listen on {config.host}:{config.port}: "
-              f"{_reason(exc)} (options host and port: --host/--port, "
-              f"TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)", file=sys.stderr)
+        print(listen_error(config, exc), file=sys.stderr)
         return 1
     return 0
+
+
+def new_loop(config: Config):
+    """The event loop to serve on; None, with the reason on stderr, when it cannot be had."""
+    try:
+        return event_loop(config.event_loop)
+    except ImportError:
+        print("token-shim serve: event_loop uvloop (--event-loop, TOKEN_SHIM_EVENT_LOOP): uvloop "
+              "is not installed (pip install 'token-shim[fast]')", file=sys.stderr)
+        return None
+
+
+def listen_error(config: Config, exc: OSError) -> str:
+    return (f"token-shim serve: cannot listen on {config.host}:{config.port}: "
+            f"{_reason(exc)} (options host and port: --host/--port, "
+            f"TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)")
 
 
 def event_loop(choice: str):
@@ -130,7 +160,7 @@ def event_loop(choice: str):
     return uvloop.new_event_loop()
 
 
-def _is_listen_error(exc: OSError) -> bool:
+def is_listen_error(exc: OSError) -> bool:
     return isinstance(exc, socket.gaierror) or exc.errno in (
         errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
 

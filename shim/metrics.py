@@ -2,6 +2,9 @@
 
 Access (`metrics` option): `off` (no endpoint), `public`, or `admin` (default:
 an admin's token, as Bearer, Basic or the R_SESS cookie).
+
+Under `serve --workers N` each worker counts for itself and a scrape reaches
+one of them: `token_shim_worker_info` says which.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from shim.store.base import Store
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, worker: int = 0, workers: int = 1) -> None:
         self.registry = registry = CollectorRegistry()
         self.requests = RequestStats()
         registry.register(self.requests)
@@ -36,6 +39,9 @@ class Metrics:
         self.purged = Gauge(
             "token_shim_purge_last_purged_tokens", "Tokens deleted by the last purge run",
             registry=registry)
+        Gauge("token_shim_worker_info", "The process that answered this scrape: its index"
+              " under serve --workers (0 alone), of how many; its numbers are its own",
+              ["worker", "workers"], registry=registry).labels(str(worker), str(workers)).set(1)
 
     def observe(self, request: web.Request, status: int, seconds: float) -> None:
         self.requests.observe(route_of(request), request.method, status, seconds)

@@ -172,6 +172,10 @@ def public_url(value: str) -> None:
 OPTIONS: tuple[Option, ...] = (
     Option("host", "text", "127.0.0.1", "address to listen on"),
     Option("port", "integer", 8080, "TCP port to listen on", port_number),
+    Option("workers", "integer", 1,
+           "processes serving `port` together (SO_REUSEPORT), each with its own event loop and"
+           " database connection; more than 1 needs a database file or PostgreSQL (see Using"
+           " more than one core)", at_least(1)),
     Option("db", "text", "sqlite:///./token-shim.db",
            "`sqlite:///./FILE` (relative to the working directory), `sqlite:////ABSOLUTE/FILE`"
            " or `postgresql://USER@HOST/DB`; the start-up line names the file", database_url),

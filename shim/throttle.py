@@ -14,9 +14,10 @@ the username's score, and the address it came from is then exempt from that
 username's block (its own address block still applies), so an attacker
 elsewhere cannot keep the user out.
 
-Where the store is shared by replicas (PostgreSQL) the scores live in the
-store (`change_throttle`), so all replicas together allow one burst; the
-exemption of known addresses stays per process. Elsewhere they live here.
+The scores live in the store (`change_throttle`: the `login_throttle` table
+of PostgreSQL, or of the SQLite file), so all replicas or workers together
+allow one burst; the exemption of known addresses stays per process. A store
+without that table (none ships) keeps them here, in memory.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Reservation:
 
 
 class MemoryScores:
-    """Scores of this process only (SQLite: one process owns the store)."""
+    """Scores of this process only (a store that cannot keep them)."""
 
     def __init__(self) -> None:
         self._scores: OrderedDict[str, Attempts] = OrderedDict()

@@ -8,12 +8,16 @@ import urllib.parse
 from shim.store.base import Store
 
 
-def open_store(url: str) -> Store:
-    """A store for `sqlite:///path` (or `sqlite://:memory:`) or `postgresql://...`."""
+def open_store(url: str, *, workers: int = 1) -> Store:
+    """A store for `sqlite:///path` (or `sqlite://:memory:`) or `postgresql://...`.
+
+    `workers`: processes of this server on the store (`serve --workers`); with more
+    than one, a SQLite store watches the others' commits (see SqliteStore.watch).
+    """
     if url.startswith("sqlite:"):
         from shim.store.sqlite import SqliteStore
 
-        return SqliteStore(sqlite_path(url))
+        return SqliteStore(sqlite_path(url), watch_others=workers > 1)
     if url.startswith(("postgres://", "postgresql://")):
         from shim.store.postgres import PostgresStore
 

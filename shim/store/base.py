@@ -291,9 +291,10 @@ class Store(abc.ABC):
 
     async def watch(self, on_change: Callable[[str], object], heartbeat: float = 5.0) -> None:
         """Call `on_change(what)` when another process changed cached data: "settings",
-        "features", or "*" (anything: sent on every (re)connect, as changes may have been
-        missed). Runs until cancelled; returns at once where one process owns the store
-        (SQLite). Pings and reconnects at least every `heartbeat` seconds."""
+        "features", or "*" (anything: PostgreSQL sends it on every (re)connect, as changes
+        may have been missed; SQLite on every commit of another connection). Runs until
+        cancelled; returns at once where no other process can write. PostgreSQL pings and
+        reconnects at least every `heartbeat` seconds."""
 
     @abc.abstractmethod
     async def get_docs(self, kind: str) -> dict[str, str]: ...

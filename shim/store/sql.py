@@ -84,7 +84,7 @@ UPSERT_DOC = (
 )
 DELETE_DOC = "DELETE FROM tf_docs WHERE kind = ? AND id = ?"
 
-# Login throttle (PostgreSQL only: `= ANY` takes an array).
+# Login throttle: PostgreSQL locks rows (`= ANY` takes an array); SQLite upserts (below).
 INSERT_THROTTLE_KEYS = (
     "INSERT INTO login_throttle (key, failures, at, until, forget)"
     " SELECT k, 0, 0, 0, 0 FROM unnest(?::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING"
@@ -98,6 +98,18 @@ UPDATE_THROTTLE = (
 )
 DELETE_THROTTLE = "DELETE FROM login_throttle WHERE key = ?"
 FORGET_THROTTLE = "DELETE FROM login_throttle WHERE forget < ?"
+# SQLite: the transaction (BEGIN IMMEDIATE) holds the only write lock, so no row locks.
+UPSERT_THROTTLE = (
+    "INSERT INTO login_throttle (key, failures, at, until, forget) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, at = excluded.at,"
+    " until = excluded.until, forget = excluded.forget"
+)
+
+
+def select_throttle(keys: int) -> str:
+    """SQLite: the scores of `keys` keys (no arrays there)."""
+    marks = ", ".join("?" * keys)
+    return f"SELECT key, failures, at, until, forget FROM login_throttle WHERE key IN ({marks})"
 
 
 def migrations() -> list[tuple[int, str]]:

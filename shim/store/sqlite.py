@@ -10,7 +10,11 @@ Token lookups by id are served from a RowCache while the database is unchanged:
 every write of this connection empties it (a touch refreshes one row instead).
 `PRAGMA data_version`, read at most every OTHERS_CHECK seconds (it costs as much
 as the lookup it saves), tells when another connection (another process on
-the same file) committed, which empties it too.
+the same file: `serve --workers N`) committed, which empties it too. With
+`watch_others` (workers), `watch` reads it every OTHERS_CHECK seconds as well
+and reports such a commit, so the settings and features caches follow another
+worker within milliseconds. (Not by default: on a VM a wake-up every 5 ms
+costs ~5% of a core even when idle.)
 """
 
 from __future__ import annotations
@@ -26,24 +30,30 @@ from typing import Callable
 
 from shim.store import sql
 from shim.store.base import (
-    Conflict, HashingRequired, Store, StoreUnavailable, Token, TokenQuery, User,
+    Attempts, Conflict, HashingRequired, Store, StoreUnavailable, Token, TokenQuery, User,
 )
 from shim.store.rowcache import RowCache
 
 CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (run in a thread)
 OTHERS_CHECK = 0.005  # seconds a commit by another process may go unseen by token reads
+THROTTLE_SWEEP = 256  # every so many throttle changes, delete the rows that mean nothing
 log = logging.getLogger("shim.store")
 
 
 class SqliteStore(Store):
-    def __init__(self, path: str) -> None:
+    shares_throttle = True  # in the file: all processes on it (workers) allow one burst
+
+    def __init__(self, path: str, *, watch_others: bool = False) -> None:
         self.path = path
+        self.watch_others = watch_others
         self._db: sqlite3.Connection | None = None
         self._checkpointer: asyncio.Task | None = None
         self._rows = RowCache()
         self._data_version = -1
         self._next_check = 0.0
+        self._on_others: Callable[[], object] | None = None  # set while `watch` runs
         self._inserts: list[tuple[Token, asyncio.Future]] = []
+        self._throttle_changes = 0
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -71,6 +81,7 @@ class SqliteStore(Store):
         db.execute("PRAGMA wal_autocheckpoint = 0")
         self._db = db
         self._migrate()
+        self._data_version = self._read_data_version()
         if self.path != ":memory:":
             # What an earlier process left in the WAL (it may have died mid-rewrite) goes now.
             await asyncio.to_thread(_truncate_wal, self.path)
@@ -113,12 +124,37 @@ class SqliteStore(Store):
         """The row cache, emptied first if another connection committed since the last look."""
         now = time.monotonic()
         if now >= self._next_check:
-            self._next_check = now + OTHERS_CHECK
-            version = self.db.execute("PRAGMA data_version").fetchone()[0]
-            if version != self._data_version:
-                self._rows.clear()
-                self._data_version = version
+            self._look_for_others(now)
         return self._rows
+
+    def _look_for_others(self, now: float) -> None:
+        """If another connection committed since the last look: empty the rows, tell `watch`."""
+        self._next_check = now + OTHERS_CHECK
+        version = self._read_data_version()
+        if version != self._data_version:
+            self._rows.clear()
+            self._data_version = version
+            if self._on_others is not None:
+                self._on_others()
+
+    def _read_data_version(self) -> int:
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    async def watch(self, on_change: Callable[[str], object], heartbeat: float = 5.0) -> None:
+        """Report "*" whenever another connection committed, looking every OTHERS_CHECK
+        seconds: another process's settings or features are used here within milliseconds.
+        (The commit may have changed anything: the caller re-reads what it caches.)
+        Returns at once unless `watch_others`: one process on the file needs no watch."""
+        if not self.watch_others:
+            return
+        self._on_others = lambda: on_change("*")
+        try:
+            while self._db is not None:
+                await asyncio.sleep(OTHERS_CHECK)
+                if self._db is not None and time.monotonic() >= self._next_check:
+                    self._look_for_others(time.monotonic())
+        finally:
+            self._on_others = None
 
     async def close(self) -> None:
         if self._inserts and self._db is not None:
@@ -299,6 +335,25 @@ class SqliteStore(Store):
         into the database file (whose freed bytes secure_delete zeroes) and truncate it."""
         if self.path != ":memory:":
             await asyncio.to_thread(_truncate_wal, self.path)
+
+    async def change_throttle(self, keys: list[str], change) -> object:
+        """As PostgreSQL's: one transaction; BEGIN IMMEDIATE keeps every other writer
+        (every other worker on the file) out from the read to the commit."""
+        self._throttle_changes += 1
+        with _Transaction(self.db) as db:  # scores only: no cached row goes stale
+            rows = db.execute(sql.select_throttle(len(keys)), keys).fetchall()
+            new, result = change({r[0]: Attempts(r[1], r[2], r[3], r[4]) for r in rows})
+            for key, score in new.items():
+                if score is None:
+                    db.execute(sql.DELETE_THROTTLE, (key,))
+                else:
+                    db.execute(sql.UPSERT_THROTTLE,
+                               (key, score.failures, score.at, score.until, score.forget))
+            if self._throttle_changes % THROTTLE_SWEEP == 0:
+                now = max((s.at for s in new.values() if s is not None), default=0)
+                if now:
+                    db.execute(sql.FORGET_THROTTLE, (now,))
+        return result
 
     # settings, features, documents
     async def get_settings(self) -> dict[str, str]:

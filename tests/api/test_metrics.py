@@ -125,3 +125,11 @@ async def test_a_session_past_the_idle_timeout_is_gauged_expired(api, clock):
     samples = await scrape(admin)
     assert sample(samples, "token_shim_tokens", kind="session", expired="true") == 1
     assert sample(samples, "token_shim_tokens", kind="session", expired="false") == 0
+
+
+async def test_metrics_name_the_worker_that_answers(make_api, config):
+    """Under `serve --workers N` a scrape reaches one worker, which counts for itself only."""
+    single = await scrape(await make_api(config))
+    assert sample(single, "token_shim_worker_info", worker="0", workers="1") == 1
+    two = await scrape(await make_api(config, workers=2))
+    assert sample(two, "token_shim_worker_info", worker="0", workers="2") == 1

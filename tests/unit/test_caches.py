@@ -69,3 +69,14 @@ async def test_a_failed_reread_is_retried(monkeypatch):
         store.on_change("settings")
         await asyncio.sleep(0.1)
     assert settings.count == 1
+
+
+async def test_a_change_signalled_as_it_is_cancelled_does_not_keep_it_running():
+    """SQLite workers signal every 5 ms: a signal and the stop often meet in one loop pass."""
+    store, settings = FakeStore(), Counting()
+    task = asyncio.create_task(keep_fresh(store, {"settings": settings}, interval=60))
+    await asyncio.sleep(0.01)
+    store.on_change("settings")  # wakes the waiter, and in the same pass:
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=1)
+    assert task in done and task.cancelled()

@@ -89,6 +89,9 @@ def test_readme_configuration_table_is_the_generated_one():
     ({"TOKEN_SHIM_MAX_IN_FLIGHT": "0"},
      "TOKEN_SHIM_MAX_IN_FLIGHT: '0' must be at least 1 (option max_in_flight)"),
     ({"TOKEN_SHIM_PORT": "70000"}, "TOKEN_SHIM_PORT: '70000' is not a port number"),
+    ({"TOKEN_SHIM_WORKERS": "0"}, "TOKEN_SHIM_WORKERS: '0' must be at least 1 (option workers)"),
+    ({"TOKEN_SHIM_WORKERS": "two"},
+     "TOKEN_SHIM_WORKERS: 'two' is not an integer (option workers)"),
     ({"TOKEN_SHIM_PURGE_INTERVAL": "-1"}, "TOKEN_SHIM_PURGE_INTERVAL: '-1' is not a positive"),
     ({"TOKEN_SHIM_LOG_LEVEL": "loud"}, "TOKEN_SHIM_LOG_LEVEL: 'loud' is not one of debug, info"),
 ])
