@@ -38,6 +38,15 @@ _ID_PREFIX = os.urandom(6).hex()
 _ID_COUNTER = itertools.count(1)
 
 
+def _new_id_prefix() -> None:
+    """A forked process (a `serve --workers` worker) draws a prefix of its own."""
+    global _ID_PREFIX
+    _ID_PREFIX = os.urandom(6).hex()
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)
+
+
 def face_of(path: str) -> str:
     if path.startswith("/terraform/"):
         return "terraform"

@@ -204,7 +204,6 @@ def _worker(config: Config, context, index: int, ready: Connection, parent: int,
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     reserved.close()
     _die_with(parent)
-    _new_request_ids()
 
     def listening() -> None:
         _stop_once(asyncio.get_running_loop())
@@ -218,14 +217,6 @@ def _worker(config: Config, context, index: int, ready: Connection, parent: int,
 
         flush_access()  # multiprocessing ends the child with os._exit: no atexit
     sys.exit(code)
-
-
-def _new_request_ids() -> None:
-    """Generated request ids are unique per process by a random prefix drawn at import,
-    which was in the parent: each worker draws its own."""
-    from shim import middlewares
-
-    middlewares._ID_PREFIX = os.urandom(6).hex()
 
 
 def _die_with(parent: int) -> None:
