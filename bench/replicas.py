@@ -64,47 +64,47 @@ def workers_layout(ctx: Context) -> tuple[tuple[int, ...], tuple[int, ...], tupl
 
 def _measure_workers(ctx: Context, backend: str, prefix: str) -> None:
     one_core, two_cores, rest, text = workers_layout(ctx)
-    with contextlib.ExitStack() as stack:
-        db = ctx.database(backend, "workers")
-        if backend == "pg":
-            ctx.pin_postgres(rest)
-            stack.callback(ctx.pin_postgres, ctx.layout.postgres)
-        else:
-            text = text.replace(" (and PostgreSQL)", "")
+
+    def start(stack: contextlib.ExitStack, db: str) -> tuple[c.Shim, list, list]:
         one = stack.enter_context(c.Shim(f"{prefix}-1", db, ctx.logdir, one_core,
                                          log_level="info"))
         two = stack.enter_context(c.Shim(f"{prefix}-2", db, ctx.logdir, two_cores,
                                          log_level="info", workers=2))
-        admin = one.admin_token()
-        one.enable_hashing(admin)
-        cap = c.capture(one, one.terraform_token(admin))
-        path = f"/v3/tokens/{cap.token_id}"
-        by_one = [Request(one.url + path, auth=cap.auth)] * 2
-        by_two = [Request(two.url + path, auth=cap.auth)] * 2
-        ctx.note(f"{prefix}.two", f"core layout - {text}")
-        _pair(ctx, by_two, ctx.plan.warmup, rest)
-        for _ in range(ctx.plan.rounds):
-            ctx.add(f"{prefix}.one", _pair(ctx, by_one, ctx.plan.seconds, rest))
-            ctx.add(f"{prefix}.two", _pair(ctx, by_two, ctx.plan.seconds, rest))
+        return one, [one, one], [two, two]
+
+    _compare(ctx, backend, prefix, rest, text, start)
 
 
 def _measure(ctx: Context, backend: str, prefix: str) -> None:
     core_a, core_b, rest, text = layout(ctx)
+
+    def start(stack: contextlib.ExitStack, db: str) -> tuple[c.Shim, list, list]:
+        a = stack.enter_context(c.Shim(f"{prefix}-a", db, ctx.logdir, core_a, log_level="info"))
+        b = stack.enter_context(c.Shim(f"{prefix}-b", db, ctx.logdir, core_b, log_level="info"))
+        return a, [a, a], [a, b]
+
+    _compare(ctx, backend, prefix, rest, text, start)
+
+
+def _compare(ctx: Context, backend: str, prefix: str, rest: tuple[int, ...], text: str,
+             start) -> None:
+    """`prefix.one` against `prefix.two`, round by round. `start(stack, db)` starts the
+    servers: (the one that sets up, the two servers the one-server wrk pair loads, the two
+    the two-server pair loads)."""
     with contextlib.ExitStack() as stack:
-        db = ctx.database(backend, "replicas")
+        db = ctx.database(backend, prefix)
         if backend == "pg":
             ctx.pin_postgres(rest)
             stack.callback(ctx.pin_postgres, ctx.layout.postgres)
         else:
-            text = text.replace(" and PostgreSQL", "")
-        a = stack.enter_context(c.Shim(f"{prefix}-a", db, ctx.logdir, core_a, log_level="info"))
-        b = stack.enter_context(c.Shim(f"{prefix}-b", db, ctx.logdir, core_b, log_level="info"))
-        admin = a.admin_token()
-        a.enable_hashing(admin)
-        cap = c.capture(a, a.terraform_token(admin))
+            text = text.replace(" (and PostgreSQL)", "").replace(" and PostgreSQL", "")
+        first, for_one, for_two = start(stack, db)
+        admin = first.admin_token()
+        first.enable_hashing(admin)
+        cap = c.capture(first, first.terraform_token(admin))
         path = f"/v3/tokens/{cap.token_id}"
-        one = [Request(a.url + path, auth=cap.auth)] * 2
-        two = [Request(a.url + path, auth=cap.auth), Request(b.url + path, auth=cap.auth)]
+        one = [Request(s.url + path, auth=cap.auth) for s in for_one]
+        two = [Request(s.url + path, auth=cap.auth) for s in for_two]
         ctx.note(f"{prefix}.two", f"core layout - {text}")
         _pair(ctx, two, ctx.plan.warmup, rest)
         for _ in range(ctx.plan.rounds):

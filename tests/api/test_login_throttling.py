@@ -123,10 +123,18 @@ async def test_a_success_releases_its_reservation_on_the_address(make_api, confi
     assert (await login(api, "nobody", "guess")).status == 401
 
 
-async def test_replicas_on_one_postgres_database_share_one_burst(make_api, config, pg_server):
-    url = pg_server.create_database()
-    a = await make_api(config, db=url)
-    b = await make_api(config, db=url)
+@pytest.fixture(params=["sqlite-file", "postgres"])
+def shared_db(request, config) -> str:
+    """One database two servers share: processes on one SQLite file (`serve --workers`),
+    or replicas on one PostgreSQL database. The throttle's counts live in it."""
+    if request.param == "sqlite-file":
+        return config.db
+    return request.getfixturevalue("pg_server").create_database()
+
+
+async def test_servers_on_one_database_check_one_burst_of_concurrent_guesses(
+        make_api, config, shared_db):
+    a, b = await make_api(config, db=shared_db), await make_api(config, db=shared_db)
     await a.post("/v3/users", {"username": "ivy", "password": "ivy-password-12"})
     replies = await asyncio.gather(*(api.login("ivy", "wrong") for api in (a, b) * 30))
     assert sum(r.status == 401 for r in replies) <= 5
@@ -134,11 +142,9 @@ async def test_replicas_on_one_postgres_database_share_one_burst(make_api, confi
     assert (await b.login("ivy", "ivy-password-12")).status == 429
 
 
-async def test_a_success_on_one_replica_clears_the_username_on_the_other(make_api, config,
-                                                                        pg_server):
-    url = pg_server.create_database()
-    a = await make_api(config, db=url)
-    b = await make_api(config, db=url)
+async def test_a_success_on_one_server_clears_the_username_on_the_other(make_api, config,
+                                                                       shared_db):
+    a, b = await make_api(config, db=shared_db), await make_api(config, db=shared_db)
     await a.post("/v3/users", {"username": "jo", "password": "jo-password-123"})
     for _ in range(4):
         assert (await a.login("jo", "wrong")).status == 401
