@@ -67,10 +67,10 @@ HOW = """\
   answers the token-shim configuration with those shapes from canned
   responses (aiohttp, no store, no auth): its row is the shape's share of the
   gap, the rest is token-shim's own work.
-- **Replicas and processes**: two wrk processes (`-c{half}` each) against one
+- **Replicas and workers**: two wrk processes (`-c{half}` each) against one
   replica, or one each against two replicas on the same PostgreSQL database;
-  the same with two processes on one SQLite file (default configuration, access
-  log on). {replicas}
+  and both against one port served by `serve --workers 1` or `--workers 2`, on
+  SQLite and on PostgreSQL (access log on, asyncio's loop). {replicas}
 - PostgreSQL is the throwaway server of `tests/pg.py` (fsync on, data in
   `/dev/shm` when it has room). SQLite is a file in a temporary directory (WAL,
   `synchronous=NORMAL`).
