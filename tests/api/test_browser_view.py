@@ -63,30 +63,30 @@ async def test_curl_without_session_still_gets_rancher_401(api):
     assert reply.status == 401 and reply.body["type"] == "error"
 
 
-async def test_login_form_sets_an_httponly_session_and_returns_to_next(api):
-    anonymous = api.as_(None)
+async def form_login(anonymous, next_url: str):
+    """The login page's round trip as a browser makes it: GET (the CSRF cookie), then the
+    form POST with that value. Returns (status, Location, Set-Cookie) of the answer."""
     jar = anonymous.client.session.cookie_jar
     await anonymous.get("/dashboard/login", headers=BROWSER)
     csrf = next(c.value for c in jar if c.key == "CSRF")
     async with anonymous.client.post("/dashboard/login", headers=BROWSER, allow_redirects=False,
                                      data={"username": "admin", "password": "admin-password-1",
-                                           "csrf": csrf, "next": "/v3/tokens"}) as resp:
-        assert resp.status == 303 and resp.headers["Location"] == "/v3/tokens"
-        cookie = resp.headers["Set-Cookie"]
+                                           "csrf": csrf, "next": next_url}) as resp:
+        return resp.status, resp.headers.get("Location"), resp.headers.get("Set-Cookie", "")
+
+
+async def test_login_form_sets_an_httponly_session_and_returns_to_next(api):
+    anonymous = api.as_(None)
+    status, location, cookie = await form_login(anonymous, "/v3/tokens")
+    assert status == 303 and location == "/v3/tokens"
     assert "R_SESS=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    jar.clear()
+    anonymous.client.session.cookie_jar.clear()
 
 
 async def test_login_form_refuses_a_foreign_next(api):
     anonymous = api.as_(None)
-    jar = anonymous.client.session.cookie_jar
-    await anonymous.get("/dashboard/login", headers=BROWSER)
-    csrf = next(c.value for c in jar if c.key == "CSRF")
-    async with anonymous.client.post("/dashboard/login", headers=BROWSER, allow_redirects=False,
-                                     data={"username": "admin", "password": "admin-password-1",
-                                           "csrf": csrf, "next": "//evil.example/"}) as resp:
-        assert resp.headers["Location"] == "/dashboard/"
-    jar.clear()
+    assert (await form_login(anonymous, "//evil.example/"))[1] == "/dashboard/"
+    anonymous.client.session.cookie_jar.clear()
 
 
 async def test_login_form_without_its_csrf_field_logs_nobody_in(api):
@@ -117,15 +117,9 @@ async def test_browser_session_ends_with_the_session_ttl_and_goes_back_to_login(
     from shim.policy import MINUTE_MS
 
     anonymous = api.as_(None)
-    jar = anonymous.client.session.cookie_jar
-    await anonymous.get("/dashboard/login", headers=BROWSER)
-    csrf = next(c.value for c in jar if c.key == "CSRF")
-    async with anonymous.client.post("/dashboard/login", headers=BROWSER, allow_redirects=False,
-                                     data={"username": "admin", "password": "admin-password-1",
-                                           "csrf": csrf, "next": "/v3/tokens"}) as resp:
-        assert resp.status == 303
+    assert (await form_login(anonymous, "/v3/tokens"))[0] == 303
     assert (await anonymous.get("/v3/tokens", headers=BROWSER)).status == 200
     clock.advance(961 * MINUTE_MS)  # auth-user-session-ttl-minutes defaults to 960
     reply = await anonymous.get("/v3/tokens", headers=BROWSER, allow_redirects=False)
     assert reply.status == 303 and reply.headers["Location"].startswith("/dashboard/login")
-    jar.clear()
+    anonymous.client.session.cookie_jar.clear()
