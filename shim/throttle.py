@@ -16,8 +16,8 @@ elsewhere cannot keep the user out.
 
 The scores live in the store (`change_throttle`: the `login_throttle` table
 of PostgreSQL, or of the SQLite file), so all replicas or workers together
-allow one burst; the exemption of known addresses stays per process. A store
-without that table (none ships) keeps them here, in memory.
+allow one burst; the exemption of known addresses stays per process. Without
+a store (the policy on its own, as the unit tests drive it) they live here.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class Reservation:
 
 
 class MemoryScores:
-    """Scores of this process only (a store that cannot keep them)."""
+    """Scores of this process only: a throttle without a store."""
 
     def __init__(self) -> None:
         self._scores: OrderedDict[str, Attempts] = OrderedDict()
@@ -132,8 +132,7 @@ class LoginThrottle:
         args = (config.login_throttle_base, config.login_throttle_max, config.login_throttle_decay)
         self.users = Backoff(config.login_throttle_user_burst, *args)
         self.addresses = Backoff(config.login_throttle_ip_burst, *args)
-        self.scores = StoreScores(store) if store is not None and store.shares_throttle \
-            else MemoryScores()
+        self.scores = StoreScores(store) if store is not None else MemoryScores()
         self._trusted: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     async def reserve(self, username: str, address: str, now: int,

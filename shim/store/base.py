@@ -115,7 +115,6 @@ class HashingRequired(Exception):
 
 
 class Store(abc.ABC):
-    shares_throttle = False  # the login throttle lives here (change_throttle), not per process
     blocks_loop = True  # statements run on the event loop (SQLite): pause between batches
 
     @abc.abstractmethod
@@ -253,11 +252,12 @@ class Store(abc.ABC):
         """Leave no copy of a replaced secret in the database's files where the backend
         can: SQLite truncates its WAL, PostgreSQL rewrites the tokens table."""
 
+    @abc.abstractmethod
     async def change_throttle(self, keys: list[str], change: Callable) -> object:
-        """In one transaction, with the rows of `keys` locked against other writers:
+        """The login throttle's scores (shim.throttle), shared by every process on the
+        store. In one transaction, with the rows of `keys` locked against other writers:
         `new, result = change({key: Attempts})` (keys without a row are absent), store
-        `new` (None drops a key), return `result`. Only where `shares_throttle`."""
-        raise NotImplementedError
+        `new` (None drops a key), return `result`."""
 
     # settings, features, terraform documents
     @abc.abstractmethod

@@ -48,7 +48,6 @@ log = logging.getLogger("shim.store")
 
 
 class PostgresStore(Store):
-    shares_throttle = True
     blocks_loop = False  # asyncpg awaits the server: only hashing runs on the loop
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:

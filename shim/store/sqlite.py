@@ -41,8 +41,6 @@ log = logging.getLogger("shim.store")
 
 
 class SqliteStore(Store):
-    shares_throttle = True  # in the file: all processes on it (workers) allow one burst
-
     def __init__(self, path: str, *, watch_others: bool = False) -> None:
         self.path = path
         self.watch_others = watch_others
