@@ -114,7 +114,7 @@ def render(ctx: Context, table: list[Row], meta: Meta, chart: str | None) -> str
             "make bench        # full, 10M-token stores: about 30 minutes",
             "make bench-quick  # smoke run: a few minutes", "```", "",
             "Needs wrk, taskset, Node.js/npm, Go, terraform and PostgreSQL's server binaries; "
-            "installs matplotlib into `.venv`, json-server under `bench/.node`, and builds the "
+            "installs matplotlib and uvloop into `.venv`, json-server under `bench/.node`, and builds the "
             "fakeserver (and, when missing, the restapi provider) under "
             "`~/.cache/token-shim`. Every server listens on 127.0.0.1 only.", ""]
     return "\n".join(out)
