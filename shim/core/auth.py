@@ -23,8 +23,9 @@ class Authenticator:
 
     async def authenticate(self, credential: str | None, path: str, now: int) -> Principal:
         """The principal for a valid credential, else the one 401 Rancher gives for all."""
-        token_id, _, secret = (credential or "").partition(":")
-        ext = token_id.startswith(BEARER_PREFIX)  # `ext/<name>:<value>`: an ext token's bearer
+        # The secret has no `:`; an ext token's id does (`ext/<user id>:<name>:<value>`).
+        token_id, _, secret = (credential or "").rpartition(":")
+        ext = token_id.startswith(BEARER_PREFIX)
         token_id = token_id.removeprefix(BEARER_PREFIX)
         if not token_id or not secret or not credential.isascii():  # ids and secrets are ASCII
             raise unauthorized("no credential" if credential is None else "malformed credential")
