@@ -61,8 +61,8 @@ def test_kubectl_creates_a_token_whose_bearer_works_everywhere(server, kubectl, 
     manifest.write_text(TOKEN_YAML)
     bearer = ok(kubectl(admin, "create", "-f", str(manifest), "-o",
                         "jsonpath={.status.bearerToken}"))
-    assert bearer.startswith("ext/token-")
-    name = bearer.removeprefix("ext/").split(":")[0]
+    owner, name, _ = bearer.removeprefix("ext/").split(":")  # ext/<user id>:<name>:<secret>
+    assert owner.startswith("user-") and name.startswith("token-")
     assert server.call("GET", "/v3", bearer=bearer)[0] == 200
     assert server.call("GET", "/terraform/v1/settings", bearer=bearer)[0] == 200
     as_token = tmp_path / "ext.yaml"

@@ -26,8 +26,9 @@ _DRY_RUN = web.RequestKey("kube_dry_run", bool)
 _WARNINGS = web.RequestKey("kube_warnings", list)
 _TABLE = re.compile(r"as=Table\b")
 _NAME_COLUMN = column("Name", "Name must be unique within a namespace.", format="name")
-_SELECTOR_OPS = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|!=|=)\s*([A-Za-z0-9_.-]*)|"
-                           r"\s+(in|notin)\s+\(([^)]*)\))?\s*$")
+_SELECTOR_OPS = re.compile(r"\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|!=|=)\s*([A-Za-z0-9_.-]*)|"
+                           r"\s+(in|notin)\s+\(([^)]*)\))?\s*")  # fullmatch only
+_FIELD_REQUIREMENT = re.compile(r"\s*([a-z.]+)\s*(==|!=|=)\s*(.*?)\s*")  # fullmatch only
 
 
 def known_cluster(request: web.Request) -> str:
@@ -311,7 +312,7 @@ def select(objs: list[Object], request: web.Request) -> list[Object]:
 def parse_label_selector(text: str) -> list[Callable[[dict], bool]]:
     tests = []
     for part in _split(text):
-        found = _SELECTOR_OPS.match(part)
+        found = _SELECTOR_OPS.fullmatch(part)
         if not found or (found.group(1) and (found.group(3) or found.group(5))):
             raise errors.bad_request(f"unable to parse requirement: {part!r}")
         negate, key, op, value, set_op, values = found.groups()
@@ -336,7 +337,7 @@ def _label_test(negate: bool, key: str, op: str | None, value: str | None,
 def parse_field_selector(text: str) -> list[Callable[[str], bool]]:
     tests = []
     for part in _split(text):
-        found = re.match(r"^\s*([a-z.]+)\s*(==|!=|=)\s*(.*?)\s*$", part)
+        found = _FIELD_REQUIREMENT.fullmatch(part)
         if not found or found.group(1) != "metadata.name":
             raise errors.bad_request(f'field label not supported: "{part}"')
         _, op, value = found.groups()
