@@ -175,6 +175,22 @@ async def test_a_scoped_admin_token_manages_only_its_own_scope(api, alice):
     assert (await alice.get(f"{TOKENS}/hers")).status == 200
 
 
+@pytest.mark.parametrize("path, body", [
+    ("management.cattle.io/v3/settings/auth-user-session-ttl-minutes", {"value": "99999"}),
+    ("management.cattle.io/v3/features/token-hashing", {"spec": {"value": True}}),
+])
+async def test_a_scoped_admin_token_changes_no_token_setting(api, path, body):
+    admin_scoped = api.as_((await api.new_token(clusterId="local"))["token"])
+    before = (await api.get(f"{K8S}/apis/{path}")).body
+    reply = await admin_scoped.request("PATCH", f"{K8S}/apis/{path}", data=json.dumps(body),
+                                       headers={"Content-Type": "application/merge-patch+json"})
+    assert reply.status == 403, reply.body
+    assert (await api.get(f"{K8S}/apis/{path}")).body == before
+    unscoped = await api.request("PATCH", f"{K8S}/apis/{path}", data=json.dumps(body),
+                                 headers={"Content-Type": "application/merge-patch+json"})
+    assert unscoped.status == 200, unscoped.body
+
+
 # -- the core rule on the paths a scoped token cannot reach over HTTP today
 
 
