@@ -138,6 +138,19 @@ def check_name(name: str) -> None:
                          "rule": "must be a lowercase RFC 1123 subdomain"}])
 
 
+def split_bearer(credential: str) -> tuple[str, str, bool]:
+    """(token id, secret, is ext) of `<id>:<secret>`: the id ends at the first `:`, for
+    an ext bearer at the one after its owner (`ext/<user id>:<name>:<secret>`; a legacy
+    `ext/<name>:<secret>` has none)."""
+    if not credential.startswith(BEARER_PREFIX):
+        token_id, _, secret = credential.partition(":")
+        return token_id, secret, False
+    parts = credential.removeprefix(BEARER_PREFIX).split(OWNER_SEP, 2)
+    if len(parts) == 3:
+        return stored_id(parts[0], parts[1]), parts[2], True
+    return parts[0], parts[1] if len(parts) == 2 else "", True
+
+
 def not_found(name: str) -> ApiError:
     return ApiError(404, "NotFound", f'{RESOURCE} "{name}" not found')
 
