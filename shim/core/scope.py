@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from shim import policy
 from shim.core.principal import Principal
-from shim.errors import forbidden
+from shim.errors import ApiError, forbidden
 from shim.store.base import Token
 
 
@@ -57,7 +57,7 @@ class Scope:
         if self.cluster:
             raise self.refusal(what)
 
-    def refusal(self, what: str):
+    def refusal(self, what: str) -> ApiError:
         return forbidden(f"a token scoped to cluster {self.cluster} may not {what}")
 
 
