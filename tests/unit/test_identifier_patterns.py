@@ -22,6 +22,7 @@ RE_CALLS = {"compile", "match", "search", "fullmatch", "sub", "split", "findall"
 # Regexes that find something inside a longer text: not checks of a whole value.
 SEARCHES = {
     "shim.faces.kube.rest._TABLE": "finds as=Table among the media types of an Accept header",
+    "shim.headers._UNSAFE": "finds any one character a header may not carry",
 }
 # Whole-value checks where whitespace (a newline too) around the value is allowed, as
 # Kubernetes' selector lexer allows it; the parts they capture cannot hold a newline.
