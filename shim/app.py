@@ -11,7 +11,7 @@ from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
-from shim import audit, crypto
+from shim import audit, crypto, headers
 from shim.caches import keep_fresh
 from shim.config import Config
 from shim.core.auth import Authenticator
@@ -49,6 +49,7 @@ def create_app(
     door = front_door(config.max_in_flight, metrics, config.body_timeout,
                       screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
+    app.on_response_prepare.append(headers.guard)  # no header may cost a response
     schemas = Schemas()
     store = store or open_store(config.db, workers=config.workers)
     settings = SettingsService(store, schemas, config.pinned_settings)

@@ -8,7 +8,7 @@ the row cache, an unknown one always asks the database: a few microseconds).
 from __future__ import annotations
 
 from shim import crypto, policy
-from shim.core.ext_tokens import BEARER_PREFIX, EXT
+from shim.core.ext_tokens import EXT, split_bearer
 from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.errors import unauthorized
@@ -23,9 +23,7 @@ class Authenticator:
 
     async def authenticate(self, credential: str | None, path: str, now: int) -> Principal:
         """The principal for a valid credential, else the one 401 Rancher gives for all."""
-        token_id, _, secret = (credential or "").partition(":")
-        ext = token_id.startswith(BEARER_PREFIX)  # `ext/<name>:<value>`: an ext token's bearer
-        token_id = token_id.removeprefix(BEARER_PREFIX)
+        token_id, secret, ext = split_bearer(credential or "")
         if not token_id or not secret or not credential.isascii():  # ids and secrets are ASCII
             raise unauthorized("no credential" if credential is None else "malformed credential")
         found = await self.store.get_token_and_user(token_id)

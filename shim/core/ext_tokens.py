@@ -9,6 +9,12 @@ annotations. Ext secrets are always hashed (SHA3-512, as Rancher does), whatever
 
 TTLs here are Rancher's `spec.ttl`: milliseconds, negative = never expires. The row
 keeps it in `ttl_requested`; its `ttl` is the core form (0 = never).
+
+Names are per user: the row's id is `<user id>:<name>` (a user id has no `:`, a name
+cannot), so two users may both own `ci`, and no name tells anyone about another user's
+tokens. A reader addresses their own token by its name, another user's (admins only) as
+`<user id>:<name>`, the form `address` renders. Rows made before names were per user
+keep their bare name as id (a legacy row): found by name for their owner only.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from typing import Callable
 
 from shim import crypto
 from shim.core.principal import Principal
+from shim.core.scope import Scope, scope_of
 from shim.core.settings import SettingsService
 from shim.errors import ApiError, bad_request, forbidden
-from shim.settings_catalog import MAX_TTL
+from shim.settings_catalog import MAX_TTL, SESSION_TTL
 from shim.store.base import Conflict, Store, Token, TokenQuery
 
 EXT = "ext"
@@ -32,7 +39,8 @@ USER_LABEL = "cattle.io/user-id"
 KIND_LABEL = "authn.management.cattle.io/kind"
 SYSTEM_LABELS = (USER_LABEL, KIND_LABEL, "cattle.io/kind")
 MINUTE_MS = 60_000
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")  # fullmatch only
+OWNER_SEP = ":"
 _RETRIES = 10
 _PAGE = 1000
 
@@ -100,6 +108,49 @@ def principal_name(user_id: str) -> str:
     return f"local://{user_id}"
 
 
+def stored_id(user_id: str, name: str) -> str:
+    return f"{user_id}{OWNER_SEP}{name}"
+
+
+def name_of(token: Token) -> str:
+    """The token's name in its owner's namespace."""
+    return token.id.partition(OWNER_SEP)[2] or token.id
+
+
+def address(token: Token, reader_id: str) -> str:
+    """How `reader_id` names the token: its name when theirs, else `<owner>:<name>`."""
+    name = name_of(token)
+    return name if token.user_id == reader_id else stored_id(token.user_id, name)
+
+
+def parse_address(given: str, reader_id: str) -> tuple[str, str]:
+    """(owner, name) of an address; a bare name is the reader's own."""
+    owner, sep, name = given.rpartition(OWNER_SEP)
+    return (owner, name) if sep else (reader_id, given)
+
+
+def check_name(name: str) -> None:
+    if not _NAME.fullmatch(name):
+        raise ApiError(422, "Invalid", f'metadata.name: Invalid value: "{name}": a lowercase '
+                       "RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                       "'-' or '.', and must start and end with an alphanumeric character",
+                       [{"field": "metadata.name", "value": name,
+                         "rule": "must be a lowercase RFC 1123 subdomain"}])
+
+
+def split_bearer(credential: str) -> tuple[str, str, bool]:
+    """(token id, secret, is ext) of `<id>:<secret>`: the id ends at the first `:`, for
+    an ext bearer at the one after its owner (`ext/<user id>:<name>:<secret>`; a legacy
+    `ext/<name>:<secret>` has none)."""
+    if not credential.startswith(BEARER_PREFIX):
+        token_id, _, secret = credential.partition(":")
+        return token_id, secret, False
+    parts = credential.removeprefix(BEARER_PREFIX).split(OWNER_SEP, 2)
+    if len(parts) == 3:
+        return stored_id(parts[0], parts[1]), parts[2], True
+    return parts[0], parts[1] if len(parts) == 2 else "", True
+
+
 def not_found(name: str) -> ApiError:
     return ApiError(404, "NotFound", f'{RESOURCE} "{name}" not found')
 
@@ -129,30 +180,39 @@ class ExtTokenService:
     def _max(self) -> int:
         return self.settings.minutes(MAX_TTL)
 
+    def scope(self, actor: Principal) -> Scope:
+        return scope_of(actor, self.settings.minutes(SESSION_TTL))
+
+    def _visible(self, actor: Principal, token: Token) -> bool:
+        return (token.kind == EXT and actor.may_see(token.user_id)
+                and self.scope(actor).covers(token))
+
     async def create(self, actor: Principal, want: Desired, now: int, *,
                      dry_run: bool = False) -> NewExtToken:
         """Rancher's create checks in order; a given metadata.name is kept (declarative
-        tokens: a manifest applied twice makes one token), else `token-xxxxx`."""
+        tokens: a manifest applied twice makes one token), else `token-xxxxx`. The name
+        is the caller's own: another user's token of that name neither blocks nor shows."""
         if want.user_id and want.user_id != actor.user.id:
             raise bad_request("unable to create token for other user")
         if want.cluster and want.cluster not in self.clusters:
             raise bad_request(f"cluster {want.cluster} not found")
-        if want.name is not None and not _NAME.match(want.name):
-            raise ApiError(422, "Invalid", f'metadata.name: Invalid value: "{want.name}": a '
-                           "lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                           "characters, '-' or '.'",
-                           [{"field": "metadata.name", "value": want.name,
-                             "rule": "must be a lowercase RFC 1123 subdomain"}])
-        ttl = clamp(want.ttl, self._max())
+        scope = self.scope(actor)
+        cluster = scope.cluster_for(want.cluster or "", "cluster")
+        if want.name is not None:
+            check_name(want.name)
+            if await self._legacy(actor.user.id, want.name):
+                raise exists(want.name)
+        ttl = self._derived_ttl(scope, clamp(want.ttl, self._max()), now)
         meta = Meta(want.kind or "", _user_labels(want.labels), dict(want.annotations or {}), now)
         secret = crypto.new_secret()
         for _ in range(_RETRIES):
+            name = want.name or f"token-{crypto.new_suffix()}"
             token = Token(
-                id=want.name or f"token-{crypto.new_suffix()}", user_id=actor.user.id, kind=EXT,
+                id=stored_id(actor.user.id, name), user_id=actor.user.id, kind=EXT,
                 secret=crypto.hash_secret_sha3(secret), description=want.description or "",
                 ttl=core_ttl(ttl), ttl_requested=ttl, created=now,
                 enabled=want.enabled is not False, is_derived=meta.kind != "session",
-                cluster_id=want.cluster or "", uuid=crypto.new_uuid(), meta=meta.dump(),
+                cluster_id=cluster, uuid=crypto.new_uuid(), meta=meta.dump(),
             )
             if dry_run:
                 return NewExtToken(token, "")
@@ -161,25 +221,43 @@ class ExtTokenService:
                 return NewExtToken(token, secret)
             except Conflict:
                 if want.name:
-                    raise ApiError(409, "AlreadyExists",
-                                   f'{RESOURCE} "{want.name}" already exists') from None
+                    raise exists(want.name) from None
         raise ApiError(503, "ServiceUnavailable", "could not allocate a token name; try again")
 
-    async def get(self, actor: Principal, name: str) -> Token:
+    @staticmethod
+    def _derived_ttl(scope: Scope, spec_ttl: int, now: int) -> int:
+        """spec.ttl cut to end no later than a scoped caller's own token."""
+        capped = scope.ttl_for(core_ttl(spec_ttl), now)
+        return spec_ttl if capped == core_ttl(spec_ttl) else capped
+
+    async def _legacy(self, owner: str, name: str) -> Token | None:
+        """The owner's token stored under its bare name, before names were per user."""
         token = await self.store.get_token(name)
-        if token is None or token.kind != EXT or not actor.may_see(token.user_id):
-            raise not_found(name)  # never 403: another user's token does not exist for you
+        if token is None or token.kind != EXT or token.user_id != owner:
+            return None
+        return token
+
+    async def get(self, actor: Principal, given: str) -> Token:
+        """The token `given` addresses (see `address`), if the caller may see it."""
+        owner, name = parse_address(given, actor.user.id)
+        token = await self.store.get_token(stored_id(owner, name))
+        if token is None:
+            token = await self._legacy(owner, name)
+        if token is None or token.user_id != owner or not self._visible(actor, token):
+            raise not_found(given)  # never 403: another user's token does not exist for you
         return token
 
     async def list(self, actor: Principal, now: int) -> list[Token]:
         """Admins see every ext token, users only their own (the owner filter is ANDed
         with any selector the face applies afterwards: no label can widen it)."""
-        owner = None if actor.is_admin else actor.user.id
+        scope = self.scope(actor)
+        owner = None if actor.is_admin and not scope.cluster else actor.user.id
         found: list[Token] = []
         after = None
         while True:
             page = await self.store.list_tokens(
-                TokenQuery(now=now, user_id=owner, kind=EXT, after=after, limit=_PAGE))
+                TokenQuery(now=now, user_id=owner, kind=EXT, after=after, limit=_PAGE,
+                           cluster_id=scope.cluster or None))
             found += page
             if len(page) < _PAGE:
                 return found
@@ -191,24 +269,28 @@ class ExtTokenService:
         the row as locked for the write. Nothing changed: the stored token, unbumped."""
 
         def change(token: Token) -> Token:
-            if token.kind != EXT or not actor.may_see(token.user_id):
+            if not self._visible(actor, token):
                 raise not_found(name)
-            return self._changed(token, desire(token), now)
+            updated = self._changed(token, desire(token), now, address(token, actor.user.id))
+            self.scope(actor).check_change(token, updated)
+            return updated
 
+        found = await self.get(actor, name)
         if dry_run:
-            return change(await self.get(actor, name))
-        updated = await self.store.change_token(name, change)
+            return change(found)
+        updated = await self.store.change_token(found.id, change)
         if updated is None:
             raise not_found(name)
         return updated
 
-    def _changed(self, token: Token, want: Desired, now: int) -> Token:
+    def _changed(self, token: Token, want: Desired, now: int, shown: str) -> Token:
+        """`shown`: the token's name as the caller addresses it."""
         meta = meta_of(token)
-        if want.name is not None and want.name != token.id:
+        if want.name is not None and want.name != shown:
             raise bad_request(f"the name of the object ({want.name}) does not match the name "
-                              f"on the URL ({token.id})")
+                              f"on the URL ({shown})")
         if want.resource_version is not None and want.resource_version != str(token.version):
-            raise changed(token.id)
+            raise changed(shown)
         for field, given, stored in (
             ("meta.UID", want.uid, token.uuid), ("spec.userID", want.user_id, token.user_id),
             ("spec.kind", want.kind, meta.kind),
@@ -242,15 +324,27 @@ class ExtTokenService:
             raise not_found(name)
         return token
 
-    async def delete_collection(self, actor: Principal, tokens: list[Token], *,
+    async def delete_collection(self, actor: Principal, names: list[str], *,
                                 dry_run: bool = False) -> list[Token]:
+        """`names` as the caller addresses them (a listing's); those gone meanwhile skipped."""
         if not actor.is_admin:
             raise forbidden(f'{RESOURCE} is forbidden: User "{actor.user.username}" cannot '
                             'deletecollection resource '
                             '"tokens" in API group "ext.cattle.io" at the cluster scope')
+        tokens = [t for t in [await self._found(actor, n) for n in names] if t is not None]
         if dry_run:
             return tokens
         return [t for t in tokens if await self.store.delete_token(t.id)]
+
+    async def _found(self, actor: Principal, name: str) -> Token | None:
+        try:
+            return await self.get(actor, name)
+        except ApiError:
+            return None
+
+
+def exists(name: str) -> ApiError:
+    return ApiError(409, "AlreadyExists", f'{RESOURCE} "{name}" already exists')
 
 
 def _user_labels(labels: dict | None) -> dict:

@@ -9,6 +9,7 @@ from shim import crypto, policy
 from shim.core.ext_tokens import EXT
 from shim.core.features import FeatureService
 from shim.core.principal import Principal
+from shim.core.scope import Scope, require_unscoped, scope_of
 from shim.core.settings import SettingsService
 from shim.errors import ApiError, bad_request, forbidden, invalid_field, not_found
 from shim.settings_catalog import IDLE_TTL, KUBECONFIG_TTL, MAX_TTL, SESSION_TTL
@@ -51,53 +52,36 @@ class TokenService:
         annotations: dict | None = None, check_ttl: Callable[[int], None] = lambda effective: None,
     ) -> NewToken:
         """`check_ttl` sees the effective (clamped) ttl before anything is written."""
+        scope = self.scope(actor)
+        scope.owner_for(user_id)
         owner = await self._owner(actor, user_id)
-        cluster = self._derived_cluster(actor, self._cluster(cluster_id), "clusterId")
+        cluster = scope.cluster_for(self._cluster(cluster_id), "clusterId")
         meta = token_meta(_own_labels(labels or {}), annotations or {})
         if kind in SYSTEM_KINDS:
             if not actor.is_admin:
                 raise forbidden(f"only an admin may create {kind} tokens")
             check_ttl(0)
             return await self._insert(
-                owner, kind, now, description=description, ttl=self._capped(actor, 0, now),
+                owner, kind, now, description=description, ttl=scope.ttl_for(0, now),
                 requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc, meta=meta,
             )
         effective = policy.clamp_ttl(ttl, self.settings.minutes(MAX_TTL))
         check_ttl(effective)
         return await self._insert(
-            owner, "api", now, description=description, ttl=self._capped(actor, effective, now),
+            owner, "api", now, description=description, ttl=scope.ttl_for(effective, now),
             requested=ttl, cluster_id=cluster, enabled=enabled, tf_doc=tf_doc, meta=meta,
         )
 
     async def create_kubeconfig_for(self, actor: Principal, cluster_id: str, now: int) -> NewToken:
         """generateKubeconfig's token: unscoped for an unscoped caller (as in Rancher); a
         cluster-scoped caller gets its own scope, for its own cluster only, and no later end."""
-        scope = ""
-        if actor.token.cluster_id:
-            scope = self._derived_cluster(actor, cluster_id, "cluster")
-        return await self.create_kubeconfig(actor.user.id, now, scope, parent=actor)
+        scope = self.scope(actor)
+        cluster = scope.cluster_for(cluster_id, "cluster") if scope.cluster else ""
+        return await self.create_kubeconfig(actor.user.id, now, cluster, parent=scope)
 
-    def _derived_cluster(self, actor: Principal, cluster_id: str, field: str) -> str:
-        """A cluster-scoped caller makes tokens of its own scope only (the default)."""
-        scope = actor.token.cluster_id
-        if scope and cluster_id and cluster_id != scope:
-            raise forbidden(
-                f"a token scoped to cluster {scope} may not act for {field} {cluster_id}")
-        return scope or cluster_id
-
-    def _capped(self, actor: Principal | None, ttl: int, now: int) -> int:
-        """A cluster-scoped caller's new token ends no later than the caller's token."""
-        if actor is None or not actor.token.cluster_id:
-            return ttl
-        return policy.derived_ttl(ttl, now, self.hard_expiry(actor.token))
-
-    def hard_expiry(self, token: Token) -> int | None:
-        """When the token dies whatever its use: its ttl, for sessions the session setting."""
-        if token.kind != "session":
-            return token.expires
-        return policy.expires_ms(
-            token.created, policy.session_ttl(token.ttl, self.settings.minutes(SESSION_TTL))
-        )
+    def scope(self, actor: Principal) -> Scope:
+        """What the caller may mint and touch (see shim/core/scope.py)."""
+        return scope_of(actor, self.settings.minutes(SESSION_TTL))
 
     async def create_session(
         self, user_id: str, now: int, *, description: str = "", ttl: int = 0,
@@ -114,13 +98,13 @@ class TokenService:
         )
 
     async def create_kubeconfig(
-        self, user_id: str, now: int, cluster_id: str = "", *, parent: Principal | None = None
+        self, user_id: str, now: int, cluster_id: str = "", *, parent: Scope | None = None
     ) -> NewToken:
         minutes = self.settings.minutes(KUBECONFIG_TTL)
         effective = policy.clamp_ttl(minutes * policy.MINUTE_MS, self.settings.minutes(MAX_TTL))
         return await self._insert(
             user_id, "kubeconfig", now, description="Kubeconfig token",
-            ttl=self._capped(parent, effective, now),
+            ttl=parent.ttl_for(effective, now) if parent else effective,
             requested=minutes * policy.MINUTE_MS, cluster_id=cluster_id,
         )
 
@@ -161,13 +145,19 @@ class TokenService:
 
     async def get(self, actor: Principal, token_id: str) -> Token:
         token = await self.store.get_token(token_id)
-        if token is None or token.kind == EXT or not actor.may_see(token.user_id):
+        if token is None or not self._visible(actor, token):
             raise not_found(f"{token_id} not found")
         return token
+
+    def _visible(self, actor: Principal, token: Token) -> bool:
+        return (token.kind != EXT and actor.may_see(token.user_id)
+                and self.scope(actor).covers(token))
 
     async def list(self, actor: Principal, query: TokenQuery) -> list[Token]:
         if not actor.is_admin:
             query = replace(query, user_id=actor.user.id)
+        if actor.token.cluster_id:  # a scoped caller sees only its own scope
+            query = replace(query, user_id=actor.user.id, cluster_id=actor.token.cluster_id)
         if query.kind == EXT:  # ext tokens belong to the kube face, as in Rancher
             return []
         if query.kind is None:
@@ -190,11 +180,12 @@ class TokenService:
         `check_ttl` sees the resulting effective ttl and may refuse the change."""
 
         def change(token: Token) -> Token:
-            if token.kind == EXT or not actor.may_see(token.user_id):
+            if not self._visible(actor, token):
                 raise not_found(f"{token_id} not found")
             if expected_version is not None and token.version != expected_version:
                 raise _changed(token_id)
             updated = self._apply(actor, token, changes)
+            self.scope(actor).check_change(token, updated)
             check_ttl(updated.ttl)
             return updated if tf_doc is None else replace(updated, tf_doc=tf_doc)
 
@@ -247,6 +238,7 @@ class TokenService:
         await self.store.delete_token(actor.token.id)
 
     async def logout_all(self, actor: Principal) -> int:
+        require_unscoped(actor, "log out every session of its user")
         return await self.store.delete_sessions(actor.user.id)
 
     async def purge(self, now: int, batch: int) -> int:

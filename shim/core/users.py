@@ -8,6 +8,7 @@ from typing import Any
 
 from shim import crypto
 from shim.core.principal import Principal
+from shim.core.scope import require_unscoped
 from shim.errors import ApiError, conflict, forbidden, invalid_field, login_failed, not_found
 from shim.store.base import Conflict, Store, User
 
@@ -32,6 +33,7 @@ class UserService:
 
     async def create(self, actor: Principal, body: dict[str, Any], now: int) -> User:
         _require_admin(actor)
+        require_unscoped(actor, "manage users")
         return await self._insert(
             body["username"], body.get("name", ""), body.get("role", "user"),
             body["password"], body.get("enabled", True), now,
@@ -43,6 +45,7 @@ class UserService:
     ) -> User:
         """A user without a password, for tokens an admin mints (e.g. for CI)."""
         _require_admin(actor)
+        require_unscoped(actor, "manage users")
         return await self._insert(
             body["username"], body.get("name", ""), body.get("role", "user"), None,
             body.get("enabled", True), now, tf_doc,
@@ -87,6 +90,8 @@ class UserService:
         if tf_doc is not None:
             changes["tf_doc"] = tf_doc
 
+        require_unscoped(actor, "manage users")
+
         def change(user: User) -> User:
             if not actor.may_see(user.id):
                 raise not_found(f"{user_id} not found")
@@ -103,6 +108,7 @@ class UserService:
 
     async def delete(self, actor: Principal, user_id: str) -> None:
         _require_admin(actor)
+        require_unscoped(actor, "manage users")
         if user_id == actor.user.id:
             raise invalid_field("id", user_id, "is you: an admin may not delete themselves")
         if not await self.store.delete_user(user_id):
@@ -110,10 +116,12 @@ class UserService:
 
     async def set_password(self, actor: Principal, user_id: str, new: str) -> User:
         _require_admin(actor)
+        require_unscoped(actor, "change a password")
         user = await self.get(actor, user_id)
         return await self._store_password(user, new)
 
     async def change_password(self, actor: Principal, current: str, new: str) -> User:
+        require_unscoped(actor, "change a password")
         user = actor.user
         if not await asyncio.to_thread(crypto.verify_password, user.password_hash, current):
             raise invalid_field("currentPassword", "(hidden)", "is not the current password")

@@ -152,9 +152,43 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    response = respond_json(orjson.dumps(body), status, headers)
+    response = respond_json(_dumps(body), status, headers)
     response[JSON_BODY] = body  # the audit picks fields from it instead of parsing the bytes
     return response
+
+
+def _dumps(body: Any) -> bytes:
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # a stored value JSON cannot hold (a surrogate, a non-string key):
+        # the write may be committed already, so its answer must still go out
+        return json.dumps(body, default=str).encode()
+
+
+def check_tree(value: Any) -> Any:
+    """`value` if JSON could carry it as parsed (string keys, JSON types, Unicode text,
+    no deeper than MAX_DEPTH), else 422: for bodies not parsed as JSON (YAML)."""
+    if not _json_like(value, 0):
+        raise ApiError(422, "InvalidFormat", "the body holds a value JSON cannot carry (a "
+                       "non-string key, a date, binary data) or nests too deeply")
+    try:
+        _depth(value)
+    except UnicodeEncodeError:
+        raise ApiError(422, "InvalidFormat",
+                       "the body holds an unpaired UTF-16 surrogate") from None
+    return value
+
+
+def _json_like(value: Any, level: int) -> bool:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return True
+    if level > MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_like(v, level + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_like(v, level + 1) for v in value)
+    return False
 
 
 def respond_json(body: bytes, status: int = 200,

@@ -36,7 +36,8 @@ async def test_create_returns_the_token_with_its_bearer_shown_once(api):
     assert body["apiVersion"] == "ext.cattle.io/v1" and body["kind"] == "Token"
     assert name.startswith("token-") and len(name) == 11
     status = body["status"]
-    assert status["bearerToken"] == f"ext/{name}:{status['value']}" and len(status["value"]) == 54
+    assert status["bearerToken"] == f"ext/{api.admin_id}:{name}:{status['value']}"
+    assert len(status["value"]) == 54
     assert status["expiresAt"] == "2027-01-15T10:00:00Z" and status["expired"] is False
     assert body["spec"] | {"userPrincipal": None} == {
         "userID": api.admin_id, "kind": "", "description": "ci bot", "ttl": 7_200_000,
@@ -64,7 +65,7 @@ async def test_ext_bearer_authenticates_every_face_and_plain_form_does_not(api, 
     path = f"{TOKENS}/{body['metadata']['name']}"
     assert (await api.as_(bearer).get(path)).body["status"]["current"] is True
     assert (await api.get(path)).body["status"]["current"] is False
-    stored = await core.store.get_token(body["metadata"]["name"])
+    stored = await core.store.get_token(f"{api.admin_id}:{body['metadata']['name']}")
     assert stored.secret.startswith("$3:")  # always hashed, as Rancher hashes ext tokens
 
 
@@ -306,8 +307,9 @@ async def test_delete_collection_is_for_admins_only(api):
     refused = await ruth.delete(TOKENS)
     assert refused.status == 403 and refused.body["reason"] == "Forbidden"
     await create(api, "a1")
-    deleted = await api.delete(f"{TOKENS}?fieldSelector=metadata.name%3Dr1")
-    assert [t["metadata"]["name"] for t in deleted.body["items"]] == ["r1"]
+    r1 = f"{ruth.user_id}:r1"  # how an admin names another user's token
+    deleted = await api.delete(f"{TOKENS}?fieldSelector=metadata.name%3D{r1}")
+    assert [t["metadata"]["name"] for t in deleted.body["items"]] == [r1]
     assert [t["metadata"]["name"] for t in (await api.get(TOKENS)).body["items"]] == ["a1"]
 
 
@@ -318,9 +320,10 @@ async def test_watch_is_refused_honestly(api):
 
 async def test_expired_ext_tokens_are_purged(api, core, clock):
     name = (await create(api, ttl=60_000))["metadata"]["name"]
+    assert await core.store.get_token(f"{api.admin_id}:{name}") is not None
     clock.advance(61_000)
     assert await core.tokens.purge(clock(), 100) >= 1
-    assert await core.store.get_token(name) is None
+    assert await core.store.get_token(f"{api.admin_id}:{name}") is None
 
 
 async def test_writes_are_audited_without_secrets(make_api, config, tmp_path):

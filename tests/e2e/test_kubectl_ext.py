@@ -61,8 +61,8 @@ def test_kubectl_creates_a_token_whose_bearer_works_everywhere(server, kubectl, 
     manifest.write_text(TOKEN_YAML)
     bearer = ok(kubectl(admin, "create", "-f", str(manifest), "-o",
                         "jsonpath={.status.bearerToken}"))
-    assert bearer.startswith("ext/token-")
-    name = bearer.removeprefix("ext/").split(":")[0]
+    owner, name, _ = bearer.removeprefix("ext/").split(":")  # ext/<user id>:<name>:<secret>
+    assert owner.startswith("user-") and name.startswith("token-")
     assert server.call("GET", "/v3", bearer=bearer)[0] == 200
     assert server.call("GET", "/terraform/v1/settings", bearer=bearer)[0] == 200
     as_token = tmp_path / "ext.yaml"
@@ -133,6 +133,29 @@ def test_server_side_apply_is_idempotent_too(server, kubectl, admin, tmp_path):
     tokens = server.call("GET", "/k8s/clusters/local/apis/ext.cattle.io/v1/tokens",
                          bearer=server.admin)[1]["items"]
     assert [t["metadata"]["name"] for t in tokens].count("ssa-deployer") == 1
+
+
+def test_two_users_apply_one_manifest_and_an_admin_tells_their_tokens_apart(
+        server, kubectl, admin, tmp_path):
+    """Names are per user: neither blocks nor sees the other's; an admin names another
+    user's token <user id>:<name>, and kubectl takes that name as it is."""
+    manifest = tmp_path / "shared.yaml"
+    manifest.write_text((GITOPS / "tokens.yaml").read_text().replace("ci-deployer", "shared"))
+    users = {}
+    for username in ("kube-ext-una", "kube-ext-ugo"):
+        user_id, session = new_user(server, username)
+        users[user_id] = kubeconfig(server, session, tmp_path / f"{username}.yaml")
+        assert "token.ext.cattle.io/shared created" in ok(kubectl(users[user_id], "apply", "-f",
+                                                                  str(manifest)))
+        assert "unchanged" in ok(kubectl(users[user_id], "apply", "-f", str(manifest)))
+    first, second = users
+    listed = ok(kubectl(admin, "get", TOKEN, "-o", "name")).split()
+    assert {f"token.ext.cattle.io/{first}:shared", f"token.ext.cattle.io/{second}:shared"} <= set(
+        listed)
+    assert f'"{first}:shared" deleted' in ok(kubectl(admin, "delete", TOKEN, f"{first}:shared"))
+    assert "NotFound" in kubectl(users[first], "get", TOKEN, "shared").stderr
+    assert ok(kubectl(users[second], "get", TOKEN, "shared", "-o", "name")).strip() == (
+        "token.ext.cattle.io/shared")
 
 
 def test_an_invalid_setting_value_prints_the_rule_and_changes_nothing(server, kubectl, admin,

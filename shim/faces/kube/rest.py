@@ -13,6 +13,7 @@ from typing import Any, Callable
 import yaml
 from aiohttp import web
 
+from shim import headers
 from shim.audit import audit
 from shim.errors import ApiError
 from shim.errors import not_found as plain_not_found
@@ -25,9 +26,11 @@ PREFIX = "/k8s/clusters/{cluster}"
 _DRY_RUN = web.RequestKey("kube_dry_run", bool)
 _WARNINGS = web.RequestKey("kube_warnings", list)
 _TABLE = re.compile(r"as=Table\b")
+MAX_WARNINGS = 10  # Warning headers on one response; the rest are counted in one more
 _NAME_COLUMN = column("Name", "Name must be unique within a namespace.", format="name")
-_SELECTOR_OPS = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|!=|=)\s*([A-Za-z0-9_.-]*)|"
-                           r"\s+(in|notin)\s+\(([^)]*)\))?\s*$")
+_SELECTOR_OPS = re.compile(r"\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|!=|=)\s*([A-Za-z0-9_.-]*)|"
+                           r"\s+(in|notin)\s+\(([^)]*)\))?\s*")  # fullmatch only
+_FIELD_REQUIREMENT = re.compile(r"\s*([a-z.]+)\s*(==|!=|=)\s*(.*?)\s*")  # fullmatch only
 
 
 def known_cluster(request: web.Request) -> str:
@@ -144,13 +147,17 @@ async def _delete_collection(resource: Resource, request: web.Request) -> web.Re
 
 
 def _warning(handler: Callable) -> Callable:
-    """Warning headers (kubectl prints them) for what a write dropped or ignored."""
+    """Warning headers (kubectl prints them) for what a write dropped or ignored: the
+    text comes from the body (unknown field names), so it is escaped and bounded."""
 
     async def run(request: web.Request) -> web.StreamResponse:
         response = await handler(request)
-        for warning in request.get(_WARNINGS) or ():
-            quoted = warning.replace("\\", "\\\\").replace('"', '\\"')
-            response.headers.add("Warning", f'299 - "{quoted}"')
+        warnings = request.get(_WARNINGS) or []
+        for warning in warnings[:MAX_WARNINGS]:
+            response.headers.add("Warning", headers.warning(warning))
+        if len(warnings) > MAX_WARNINGS:
+            more = f"{len(warnings) - MAX_WARNINGS} more unknown fields not shown"
+            response.headers.add("Warning", headers.warning(more))
         return response
 
     return run
@@ -223,9 +230,13 @@ async def read_body(request: web.Request, types: tuple[str, ...],
 
 def _yaml(raw: bytes) -> Any:
     try:
-        return yaml.safe_load(raw.decode("utf-8"))
+        body = yaml.safe_load(raw.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"the body is not valid YAML: {exc}") from None
+    try:
+        return http.check_tree(body)
+    except ApiError as err:
+        raise errors.bad_request(err.message) from None
 
 
 def validated(request: web.Request, resource: Resource, obj: Object) -> Object:
@@ -311,7 +322,7 @@ def select(objs: list[Object], request: web.Request) -> list[Object]:
 def parse_label_selector(text: str) -> list[Callable[[dict], bool]]:
     tests = []
     for part in _split(text):
-        found = _SELECTOR_OPS.match(part)
+        found = _SELECTOR_OPS.fullmatch(part)
         if not found or (found.group(1) and (found.group(3) or found.group(5))):
             raise errors.bad_request(f"unable to parse requirement: {part!r}")
         negate, key, op, value, set_op, values = found.groups()
@@ -336,7 +347,7 @@ def _label_test(negate: bool, key: str, op: str | None, value: str | None,
 def parse_field_selector(text: str) -> list[Callable[[str], bool]]:
     tests = []
     for part in _split(text):
-        found = re.match(r"^\s*([a-z.]+)\s*(==|!=|=)\s*(.*?)\s*$", part)
+        found = _FIELD_REQUIREMENT.fullmatch(part)
         if not found or found.group(1) != "metadata.name":
             raise errors.bad_request(f'field label not supported: "{part}"')
         _, op, value = found.groups()

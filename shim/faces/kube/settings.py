@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from shim.core.features import DESCRIPTIONS
+from shim.core.scope import require_unscoped
 from shim.core.settings import V3_SETTING_WRITE
 from shim.errors import ApiError
 from shim.faces import http
@@ -76,6 +77,8 @@ class _Adapter:
         actor = http.principal(request)
         if not actor.is_admin:
             raise errors.forbidden(self.resource, actor.user.username, verb, name)
+        # Settings set every token's lifetime: not a cluster's to change.
+        require_unscoped(actor, f"{verb} {self.resource.qualified}")
         return actor
 
     async def create(self, request: web.Request, obj: Object, dry_run: bool) -> Object:

@@ -1,7 +1,7 @@
 """`tokens.ext.cattle.io`: Rancher 2.13's Token object over the shared token store.
 
 Beyond Rancher (see docs/kubectl.md): a given metadata.name is kept (declarative
-tokens), `status.hash` is never shown, `metadata.resourceVersion` is honoured (409),
+tokens; names are per user, see shim/core/ext_tokens.py), `status.hash` is never shown, `metadata.resourceVersion` is honoured (409),
 using a token does not change its resourceVersion, and selectors never widen the
 owner filter.
 """
@@ -32,7 +32,7 @@ def token_object(token: Token, actor: Principal, now: int, owner: User | None = 
     meta = ext.meta_of(token)
     ttl = token.ttl_requested
     metadata: Object = {
-        "name": token.id, "uid": token.uuid, "resourceVersion": str(token.version),
+        "name": ext.address(token, actor.user.id), "uid": token.uuid, "resourceVersion": str(token.version),
         "creationTimestamp": policy.rfc3339(token.created), "labels": ext.labels_of(token, meta),
     }
     if meta.annotations:
@@ -148,10 +148,9 @@ class Tokens:
     async def delete_collection(self, request: web.Request, objs: list[Object],
                                 dry_run: bool) -> list[Object]:
         actor, core = http.principal(request), http.core(request)
-        tokens = [await core.store.get_token(o["metadata"]["name"]) for o in objs]
         deleted = await self._call(core.ext_tokens.delete_collection(
-            actor, [t for t in tokens if t is not None], dry_run=dry_run), None)
-        names = {t.id for t in deleted}
+            actor, [o["metadata"]["name"] for o in objs], dry_run=dry_run), None)
+        names = {ext.address(t, actor.user.id) for t in deleted}
         return [o for o in objs if o["metadata"]["name"] in names]
 
     async def _render(self, request: web.Request, token: Token) -> Object:
