@@ -18,6 +18,7 @@ from aiohttp import web
 
 from shim import policy
 from shim.errors import ApiError, forbidden, render, server_error
+from shim.face_paths import not_found_message
 from shim.faces.http import credential
 from shim.faces.v3.render import base_url
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
@@ -93,6 +94,7 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
                                headers={"Retry-After": "1"})
             in_flight += 1
             try:
+                _not_served(request)  # 404 whoever asks, before any credential is looked at
                 if not request.path.startswith(PUBLIC_PREFIXES):
                     await _authenticate(request)
                 return _with_schemas(request, await handler(request))
@@ -176,6 +178,13 @@ def _request_id(request: web.Request) -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
 
 
+def _not_served(request: web.Request) -> None:
+    """A path no route serves is 404 for everyone: a typo in a public path (`/v3-publc/`)
+    must not answer `must authenticate`. A known path's wrong method stays 401 first."""
+    if isinstance(request.match_info.http_exception, web.HTTPNotFound):
+        raise request.match_info.http_exception
+
+
 async def _authenticate(request: web.Request) -> None:
     app = request.app
     auth, now = app[CORE].auth, app[CLOCK]()
@@ -193,7 +202,7 @@ def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
 
 def _http_message(request: web.Request, exc: web.HTTPException) -> str:
     if exc.status == 404:
-        return f"{request.path} not found"
+        return not_found_message(request.path)
     if exc.status == 405:
         return f"method {request.method} not allowed on {request.path}"
     if exc.status == 413:
