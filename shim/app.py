@@ -13,7 +13,7 @@ from aiohttp import web
 
 from shim import audit, crypto
 from shim.caches import keep_fresh
-from shim.config import Config
+from shim.config import Config, where
 from shim.core.auth import Authenticator
 from shim.core.ext_tokens import ExtTokenService
 from shim.core.features import FeatureService
@@ -91,7 +91,7 @@ async def _lifecycle(app: web.Application, worker: int | None) -> AsyncIterator[
         await core.store.open()
     except StoreUnavailable as exc:
         raise StartupError(f"cannot open the database {display_url(config.db)}: {exc} "
-                           f"(option db: --db, TOKEN_SHIM_DB)") from None
+                           f"({where(config, 'db')})") from None
     try:
         _validate_pins(core)
         await core.settings.refresh()
@@ -138,24 +138,22 @@ async def _bootstrap(core: Core, config: Config, now: int) -> None:
     be ignored (the store has users) must not stop a restart for being short."""
     given = config.bootstrap_password
     if given and not await core.store.count_users():
-        _check_bootstrap_password(given)
+        _check_bootstrap_password(given, where(config, "bootstrap_password"))
     password = given or crypto.random_chars(20)
     if await core.users.bootstrap(password, now):
         if not given:
             _say(f"created user 'admin' with password {password} (shown once)")
     elif given:
-        _say(f"{BOOTSTRAP_OPTION} ignored: the database already has users, so 'admin' keeps "
-             "the password it has (lost it? token-shim reset-password)")
+        _say(f"the bootstrap password ({where(config, 'bootstrap_password')}) is ignored: the "
+             "database already has users, so 'admin' keeps the password it has (lost it? "
+             "token-shim reset-password)")
 
 
-BOOTSTRAP_OPTION = "bootstrap_password (--bootstrap-password, TOKEN_SHIM_BOOTSTRAP_PASSWORD)"
-
-
-def _check_bootstrap_password(password: str) -> None:
+def _check_bootstrap_password(password: str, option: str) -> None:
     try:
         password_length(password)
     except ValueError as exc:
-        raise StartupError(f"{BOOTSTRAP_OPTION}: the value {exc}") from None
+        raise StartupError(f"the bootstrap password {exc} ({option})") from None
 
 
 def _say(line: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import errno
 import json
 import os
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(prog="token-shim")
+    parser.add_argument("--version", action="version", version=f"token-shim {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve", help="run the HTTP server", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -39,6 +41,15 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "token", help="kubectl exec credential plugin: print an ExecCredential")
     _token_options(token)
     return parser, {"serve": serve, "migrate": migrate, "token": token}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("token-shim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
@@ -177,18 +188,23 @@ def migrate(config: Config) -> int:
     from shim.store import display_url, open_store
     from shim.store.base import StoreUnavailable
 
-    async def run() -> None:
+    async def run() -> int:
         store = open_store(config.db)
         await store.open()
         await store.close()
+        return store.migrations_applied
 
     try:
-        asyncio.run(run())
+        applied = asyncio.run(run())
     except StoreUnavailable as exc:
         print(f"token-shim migrate: cannot open the database {display_url(config.db)} "
               f"(option db): {exc}", file=sys.stderr)
         return 1
-    print(f"token-shim: migrations applied to {display_url(config.db)}", file=sys.stderr)
+    if applied:
+        print(f"token-shim: {display_url(config.db)}: {applied} migration(s) applied",
+              file=sys.stderr)
+    else:
+        print(f"token-shim: {display_url(config.db)}: already up to date", file=sys.stderr)
     return 0
 
 
@@ -228,12 +244,27 @@ def _missing_resources() -> str:
             " reinstall token-shim from a complete wheel or source tree")
 
 
+def unrecognized(command: str, parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """One line, with the closest flag for each mistyped one, instead of the whole usage."""
+    known = [flag for flag in parser._option_string_actions if flag.startswith("--")]
+    hints = []
+    for word in extra:
+        flag = word.partition("=")[0]
+        close = difflib.get_close_matches(flag, known, n=1) if flag.startswith("--") else []
+        if close:
+            hints.append(f"did you mean {close[0]}?")
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return (f"token-shim {command}: unrecognized arguments: {' '.join(extra)}{hint}; "
+            f"token-shim {command} --help lists the options")
+
+
 def main(argv: list[str] | None = None, now: Callable[[], dt.datetime] = utc_now) -> int:
     """`now` is the clock of the `token` command (tests pass a fixed one)."""
     parser, commands = _parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
-        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        print(unrecognized(args.command, commands[args.command], extra), file=sys.stderr)
+        return 2
     if args.command == "token":
         return token(args, now)
     if incomplete := _missing_resources():
