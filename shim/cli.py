@@ -1,4 +1,5 @@
-"""Command line: `serve`, `migrate` and `token` (the kubectl exec credential plugin).
+"""Command line: `serve`, `migrate`, `reset-password` and `token` (the kubectl exec
+credential plugin).
 
 Heavy imports (aiohttp, the config loader) happen inside the commands, so that
 `token`, which kubectl runs before every call it makes, starts fast.
@@ -37,10 +38,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     migrate = commands.add_parser("migrate", help="apply pending schema migrations and exit")
     migrate.add_argument("--config", help="YAML config file")
     _add_option(migrate, BY_NAME["db"])
+    reset = commands.add_parser(
+        "reset-password", help="give 'admin' a new random password (printed once) and end "
+                               "its sessions; the server may be running")
+    reset.add_argument("--config", help="YAML config file")
+    _add_option(reset, BY_NAME["db"])
+    _add_option(reset, BY_NAME["audit_log"])
     token = commands.add_parser(
         "token", help="kubectl exec credential plugin: print an ExecCredential")
     _token_options(token)
-    return parser, {"serve": serve, "migrate": migrate, "token": token}
+    return parser, {"serve": serve, "migrate": migrate, "reset-password": reset, "token": token}
 
 
 def _version() -> str:
@@ -279,4 +286,8 @@ def main(argv: list[str] | None = None, now: Callable[[], dt.datetime] = utc_now
     except ValueError as exc:
         print(f"token-shim {args.command}: {exc}", file=sys.stderr)
         return 2
+    if args.command == "reset-password":
+        from shim.reset_password import reset_password
+
+        return reset_password(config)
     return {"serve": serve, "migrate": migrate}[args.command](config)
