@@ -124,18 +124,16 @@ def run(config: Config, context, ready: Callable[[], None], worker: int | None =
     `worker`: this process's index under `serve --workers` (shim.workers): the
     port is shared with the other workers (SO_REUSEPORT).
     """
-    from aiohttp import web
-
     from shim.app import StartupError, create_app
+    from shim.serving import serve_app
 
     loop = new_loop(config)
     if loop is None:
         return 2
     try:
-        web.run_app(create_app(config, worker=worker), host=config.host, port=config.port,
-                    loop=loop, print=lambda _: ready(), shutdown_timeout=30,
-                    ssl_context=context, reuse_port=True if worker is not None else None,
-                    access_log=None)  # shim.logs logs requests without query strings
+        serve_app(create_app(config, worker=worker), loop, config.host, config.port, context,
+                  ready, reuse_port=True if worker is not None else None,
+                  own_signals=worker is None)
     except StartupError as exc:
         print(f"token-shim serve: {exc}", file=sys.stderr)
         return 1
