@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import os
 import re
@@ -213,5 +214,12 @@ def _http_message(request: web.Request, exc: web.HTTPException) -> str:
 def _error_response(request: web.Request, err: ApiError, metrics: Metrics) -> web.Response:
     if err.reason and err.status in (401, 429):
         metrics.auth_failures.labels(err.reason).inc()
-    body = render(face_of(request.path), err)
-    return web.json_response(body, status=err.status, headers=err.headers)
+    face = face_of(request.path)
+    return web.json_response(render(face, err), status=err.status, headers=err.headers,
+                             dumps=json.dumps if face == "terraform" else _json_line)
+
+
+def _json_line(body) -> str:
+    """Errors end in a newline as answers do (shim.faces.http.respond); not on the
+    Terraform face, whose bodies the restapi provider keeps as they are."""
+    return json.dumps(body) + "\n"
