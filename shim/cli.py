@@ -240,9 +240,9 @@ def token(args: argparse.Namespace, now: Callable[[], dt.datetime] = utc_now) ->
 
 def _missing_resources() -> str:
     """One line naming the data files the installed package lacks; "" when it is complete."""
-    from shim import resources
+    from shim import packaged
 
-    missing = resources.missing()
+    missing = packaged.missing()
     if not missing:
         return ""
     return (f"token-shim: cannot start: the installed package lacks {'; '.join(missing)};"

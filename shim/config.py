@@ -61,7 +61,8 @@ def build_config(
     """
     unknown = set(file_data) - set(OPTION_NAMES) - {"pinned_settings"}
     if unknown:
-        raise OptionError(f"unknown config file keys: {', '.join(map(_with_hint, sorted(unknown)))}")
+        named = ", ".join(map(_with_hint, sorted(unknown)))
+        raise OptionError(f"unknown config file keys: {named}")
     values: dict[str, Any] = {}
     for option in OPTIONS:
         layers = (
