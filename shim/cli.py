@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import difflib
-import errno
 import json
 import os
-import socket
 import sys
 from typing import TYPE_CHECKING, Callable
 
@@ -106,85 +104,10 @@ def serve(config: Config) -> int:
         from shim.workers import supervise
 
         return supervise(config, context)
+    from shim.serving import banner, run
+
     line = banner(config, context)
     return run(config, context, ready=lambda: print(line, file=sys.stderr, flush=True))
-
-
-def banner(config: Config, context, more: str = "") -> str:
-    from shim.store import display_url
-
-    scheme = "https" if context else "http"
-    return (f"token-shim: serving on {scheme}://{config.host}:{config.port} "
-            f"({display_url(config.db)}){more}")
-
-
-def run(config: Config, context, ready: Callable[[], None], worker: int | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; `ready()` once listening. The exit code.
-
-    `worker`: this process's index under `serve --workers` (shim.workers): the
-    port is shared with the other workers (SO_REUSEPORT).
-    """
-    from shim.app import StartupError, create_app
-    from shim.serving import serve_app
-
-    loop = new_loop(config)
-    if loop is None:
-        return 2
-    try:
-        serve_app(create_app(config, worker=worker), loop, config.host, config.port, context,
-                  ready, reuse_port=True if worker is not None else None,
-                  own_signals=worker is None)
-    except StartupError as exc:
-        print(f"token-shim serve: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        if not is_listen_error(exc):
-            raise
-        print(listen_error(config, exc), file=sys.stderr)
-        return 1
-    return 0
-
-
-def new_loop(config: Config):
-    """The event loop to serve on; None, with the reason on stderr, when it cannot be had."""
-    try:
-        return event_loop(config.event_loop)
-    except ImportError:
-        print("token-shim serve: event_loop uvloop (--event-loop, TOKEN_SHIM_EVENT_LOOP): uvloop "
-              "is not installed (pip install 'token-shim[fast]')", file=sys.stderr)
-        return None
-
-
-def listen_error(config: Config, exc: OSError) -> str:
-    return (f"token-shim serve: cannot listen on {config.host}:{config.port}: "
-            f"{_reason(exc)} (options host and port: --host/--port, "
-            f"TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)")
-
-
-def event_loop(choice: str):
-    """The loop to serve on: uvloop for `uvloop`, and for `auto` when it is installed."""
-    import asyncio
-
-    if choice == "asyncio":
-        return asyncio.new_event_loop()
-    try:
-        import uvloop
-    except ImportError:
-        if choice == "uvloop":
-            raise
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
-def is_listen_error(exc: OSError) -> bool:
-    return isinstance(exc, socket.gaierror) or exc.errno in (
-        errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
-
-
-def _reason(exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return "address already in use"
-    return (exc.strerror or str(exc)).lower()
 
 
 def migrate(config: Config) -> int:

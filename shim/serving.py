@@ -1,5 +1,6 @@
-"""Serving an app until it is told to stop: what `aiohttp.web.run_app` does, plus a
-stop a person at a terminal can follow.
+"""Serving until told to stop, shared by `serve` (shim.cli) and its workers (shim.workers),
+below both: the banner, the listen errors, the event loop, and the run itself, which does
+what `aiohttp.web.run_app` does plus a stop a person at a terminal can follow.
 
 The first SIGINT or SIGTERM stops listening and says so at once, with the number
 of requests still running, which get up to SHUTDOWN_TIMEOUT seconds to finish.
@@ -13,15 +14,91 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import signal
+import socket
 import sys
 from typing import Callable
 
 from aiohttp import web
 
+from shim.app import StartupError, create_app
+from shim.config import Config
+from shim.store import display_url
+
 SHUTDOWN_TIMEOUT = 30.0  # seconds the requests in flight get to finish
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def banner(config: Config, context, more: str = "") -> str:
+    scheme = "https" if context else "http"
+    return (f"token-shim: serving on {scheme}://{config.host}:{config.port} "
+            f"({display_url(config.db)}){more}")
+
+
+def run(config: Config, context, ready: Callable[[], None], worker: int | None = None) -> int:
+    """Serve until SIGTERM or SIGINT; `ready()` once listening. The exit code.
+
+    `worker`: this process's index under `serve --workers` (shim.workers): the
+    port is shared with the other workers (SO_REUSEPORT).
+    """
+    loop = new_loop(config)
+    if loop is None:
+        return 2
+    try:
+        serve_app(create_app(config, worker=worker), loop, config.host, config.port, context,
+                  ready, reuse_port=True if worker is not None else None,
+                  own_signals=worker is None)
+    except StartupError as exc:
+        print(f"token-shim serve: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if not is_listen_error(exc):
+            raise
+        print(listen_error(config, exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def new_loop(config: Config):
+    """The event loop to serve on; None, with the reason on stderr, when it cannot be had."""
+    try:
+        return event_loop(config.event_loop)
+    except ImportError:
+        print("token-shim serve: event_loop uvloop (--event-loop, TOKEN_SHIM_EVENT_LOOP): uvloop "
+              "is not installed (pip install 'token-shim[fast]')", file=sys.stderr)
+        return None
+
+
+def listen_error(config: Config, exc: OSError) -> str:
+    return (f"token-shim serve: cannot listen on {config.host}:{config.port}: "
+            f"{_reason(exc)} (options host and port: --host/--port, "
+            f"TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)")
+
+
+def event_loop(choice: str):
+    """The loop to serve on: uvloop for `uvloop`, and for `auto` when it is installed."""
+    if choice == "asyncio":
+        return asyncio.new_event_loop()
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def is_listen_error(exc: OSError) -> bool:
+    return isinstance(exc, socket.gaierror) or exc.errno in (
+        errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return "address already in use"
+    return (exc.strerror or str(exc)).lower()
 
 
 def serve_app(app: web.Application, loop: asyncio.AbstractEventLoop, host: str, port: int,
