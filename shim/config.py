@@ -85,6 +85,13 @@ def _with_hint(key: str) -> str:
     return f"{key} (did you mean {close[0]}?)" if close else key
 
 
+def named(config: Config, name: str) -> str:
+    """An option as a message names it: its config file key when its value came from the
+    file, else its flag."""
+    option = BY_NAME[name]
+    return f"config file key {option.key}" if name in config.file_keys else option.flag
+
+
 def where(config: Config, name: str) -> str:
     """How a start-up message names an option: the config file key when its value came
     from the file (that is what the user edits), else its flag and variable."""

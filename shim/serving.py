@@ -24,7 +24,7 @@ from typing import Callable
 from aiohttp import web
 
 from shim.app import StartupError, create_app
-from shim.config import Config
+from shim.config import Config, where
 from shim.store import display_url
 
 SHUTDOWN_TIMEOUT = 30.0  # seconds the requests in flight get to finish
@@ -66,15 +66,16 @@ def new_loop(config: Config):
     try:
         return event_loop(config.event_loop)
     except ImportError:
-        print("token-shim serve: event_loop uvloop (--event-loop, TOKEN_SHIM_EVENT_LOOP): uvloop "
+        print(f"token-shim serve: event_loop uvloop ({where(config, 'event_loop')}): uvloop "
               "is not installed (pip install 'token-shim[fast]')", file=sys.stderr)
         return None
 
 
 def listen_error(config: Config, exc: OSError) -> str:
-    return (f"token-shim serve: cannot listen on {config.host}:{config.port}: "
-            f"{_reason(exc)} (options host and port: --host/--port, "
-            f"TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)")
+    hint = ("config file keys host and port" if {"host", "port"} & config.file_keys else
+            "options host and port: --host/--port, TOKEN_SHIM_HOST/TOKEN_SHIM_PORT")
+    return (f"token-shim serve: cannot listen on {config.host}:{config.port}: {_reason(exc)} "
+            f"({hint})")
 
 
 def event_loop(choice: str):

@@ -96,6 +96,20 @@ def test_a_start_up_error_of_a_config_file_value_names_the_file_key(tmp_path):
     assert line.endswith("(config file key db)") and "--db" not in line, line
 
 
+def test_tls_and_listen_errors_of_config_file_values_name_the_file_keys(tmp_path):
+    (tmp_path / "tls.yaml").write_text("tls_cert: server.pem\n")
+    line = _one_line_error(_serve(tmp_path, "--config", "tls.yaml"))
+    assert line == ("token-shim serve: TLS: config file key tls_cert and --tls-key must be "
+                    "given together")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        (tmp_path / "port.yaml").write_text(f"port: {taken.getsockname()[1]}\n")
+        line = _one_line_error(_run(tmp_path, "serve", "--config", "port.yaml",
+                                    "--bootstrap-password", "a-long-password-1"))
+    assert line.endswith("address already in use (config file keys host and port)"), line
+
+
 def test_migrate_twice_says_already_up_to_date(tmp_path):
     db = f"sqlite:///{tmp_path}/shim.db"
     first, second = (_run(tmp_path, "migrate", "--db", db) for _ in range(2))
