@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(prog="token-shim")
-    parser.add_argument("--version", action="version", version=f"token-shim {_version()}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve", help="run the HTTP server", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -46,6 +46,17 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "token", help="kubectl exec credential plugin: print an ExecCredential")
     _token_options(token)
     return parser, {"serve": serve, "migrate": migrate, "reset-password": reset, "token": token}
+
+
+class _Version(argparse.Action):
+    """`--version`; looked up only when asked (`token` runs before every kubectl call)."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"token-shim {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
