@@ -110,7 +110,9 @@ def render(ctx: Context, table: list[Row], meta: Meta, chart: str | None) -> str
     out += [_how(ctx), *_findings(), "## Machine", "", f"- CPU: {meta.cpu}", f"- Memory: {meta.memory}",
             f"- Load average (1, 5, 15 min) before: {meta.load_before}; after: {meta.load_after}"]
     out += [f"- {name}: {version}" for name, version in meta.versions.items()]
-    out += ["", "## How to run", "", "```sh",
+    out += ["", "## How to run", "",
+            "<!-- walkthrough: not run: about 30 minutes of load; bench/ runs it, not the tests -->",
+            "```sh",
             "make bench        # full, 10M-token stores: about 30 minutes",
             "make bench-quick  # smoke run: a few minutes", "```", "",
             "Needs wrk, taskset, Node.js/npm, Go, terraform and PostgreSQL's server binaries; "

@@ -53,8 +53,19 @@ build() { # build MODVER DEST
   return $rc
 }
 
-command -v go >/dev/null || die "go not found on PATH"
-PLATFORM="$(go env GOOS)_$(go env GOARCH)"
+# Terraform's platform name; without Go (a mirror already complete needs none) from uname.
+platform() {
+  if command -v go >/dev/null; then echo "$(go env GOOS)_$(go env GOARCH)"; return; fi
+  local arch
+  case $(uname -m) in
+    x86_64) arch=amd64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) arch=$(uname -m) ;;
+  esac
+  echo "$(uname -s | tr '[:upper:]' '[:lower:]')_$arch"
+}
+
+PLATFORM=$(platform)
 mkdir -p "$MIRROR"
 
 failed=()
@@ -68,6 +79,12 @@ for v in $VERSIONS; do
   if ! modv=$(modver "$v"); then
     echo "build-restapi-providers: error: restapi $v: no Go module version known;" \
       "set RESTAPI_MODVER_${v//./_} to the pseudo-version of the v$v tag commit" >&2
+    failed+=("$v")
+    continue
+  fi
+  if ! command -v go >/dev/null; then
+    echo "build-restapi-providers: error: restapi $v: not in the mirror ($bin) and go not" \
+      "found on PATH to build it (scripts/install-test-tools.sh installs Go)" >&2
     failed+=("$v")
     continue
   fi

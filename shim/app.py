@@ -13,7 +13,7 @@ from aiohttp import web
 
 from shim import audit, crypto, headers
 from shim.caches import keep_fresh
-from shim.config import Config
+from shim.config import Config, where
 from shim.core.auth import Authenticator
 from shim.core.ext_tokens import ExtTokenService
 from shim.core.features import FeatureService
@@ -25,6 +25,7 @@ from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
 from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
 from shim.metrics import METRICS, Metrics
+from shim.options import password_length
 from shim.middlewares import front_door
 from shim.purge import purge_forever
 from shim.routes import add_routes
@@ -91,7 +92,7 @@ async def _lifecycle(app: web.Application, worker: int | None) -> AsyncIterator[
         await core.store.open()
     except StoreUnavailable as exc:
         raise StartupError(f"cannot open the database {display_url(config.db)}: {exc} "
-                           f"(option db: --db, TOKEN_SHIM_DB)") from None
+                           f"({where(config, 'db')})") from None
     try:
         _validate_pins(core)
         await core.settings.refresh()
@@ -134,13 +135,26 @@ def _validate_pins(core: Core) -> None:
 
 
 async def _bootstrap(core: Core, config: Config, now: int) -> None:
-    password = config.bootstrap_password or crypto.random_chars(20)
+    """`admin` on an empty store. A given password is checked only then: one that will
+    be ignored (the store has users) must not stop a restart for being short."""
+    given = config.bootstrap_password
+    if given and not await core.store.count_users():
+        _check_bootstrap_password(given, where(config, "bootstrap_password"))
+    password = given or crypto.random_chars(20)
     if await core.users.bootstrap(password, now):
-        if not config.bootstrap_password:
+        if not given:
             _say(f"created user 'admin' with password {password} (shown once)")
-    elif config.bootstrap_password:
-        _say("bootstrap_password (--bootstrap-password, TOKEN_SHIM_BOOTSTRAP_PASSWORD) ignored: "
-             "the database already has users, so 'admin' keeps the password it has")
+    elif given:
+        _say(f"the bootstrap password ({where(config, 'bootstrap_password')}) is ignored: the "
+             "database already has users, so 'admin' keeps the password it has (lost it? "
+             "token-shim reset-password)")
+
+
+def _check_bootstrap_password(password: str, option: str) -> None:
+    try:
+        password_length(password)
+    except ValueError as exc:
+        raise StartupError(f"the bootstrap password {exc} ({option})") from None
 
 
 def _say(line: str) -> None:

@@ -1,4 +1,5 @@
-"""Command line: `serve`, `migrate` and `token` (the kubectl exec credential plugin).
+"""Command line: `serve`, `migrate`, `reset-password` and `token` (the kubectl exec
+credential plugin).
 
 Heavy imports (aiohttp, the config loader) happen inside the commands, so that
 `token`, which kubectl runs before every call it makes, starts fast.
@@ -8,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import errno
+import difflib
 import json
 import os
-import socket
 import sys
 from typing import TYPE_CHECKING, Callable
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     parser = argparse.ArgumentParser(prog="token-shim")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve", help="run the HTTP server", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -35,10 +36,36 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     migrate = commands.add_parser("migrate", help="apply pending schema migrations and exit")
     migrate.add_argument("--config", help="YAML config file")
     _add_option(migrate, BY_NAME["db"])
+    reset = commands.add_parser(
+        "reset-password", help="give 'admin' a new random password (printed once) and end "
+                               "its sessions; the server may be running")
+    reset.add_argument("--config", help="YAML config file")
+    _add_option(reset, BY_NAME["db"])
+    _add_option(reset, BY_NAME["audit_log"])
     token = commands.add_parser(
         "token", help="kubectl exec credential plugin: print an ExecCredential")
     _token_options(token)
-    return parser, {"serve": serve, "migrate": migrate, "token": token}
+    return parser, {"serve": serve, "migrate": migrate, "reset-password": reset, "token": token}
+
+
+class _Version(argparse.Action):
+    """`--version`; looked up only when asked (`token` runs before every kubectl call)."""
+
+    def __init__(self, option_strings, dest, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"token-shim {_version()}")
+        parser.exit()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("token-shim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
 
 
 def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
@@ -88,87 +115,10 @@ def serve(config: Config) -> int:
         from shim.workers import supervise
 
         return supervise(config, context)
+    from shim.serving import banner, run
+
     line = banner(config, context)
     return run(config, context, ready=lambda: print(line, file=sys.stderr, flush=True))
-
-
-def banner(config: Config, context, more: str = "") -> str:
-    from shim.store import display_url
-
-    scheme = "https" if context else "http"
-    return (f"token-shim: serving on {scheme}://{config.host}:{config.port} "
-            f"({display_url(config.db)}){more}")
-
-
-def run(config: Config, context, ready: Callable[[], None], worker: int | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; `ready()` once listening. The exit code.
-
-    `worker`: this process's index under `serve --workers` (shim.workers): the
-    port is shared with the other workers (SO_REUSEPORT).
-    """
-    from aiohttp import web
-
-    from shim.app import StartupError, create_app
-
-    loop = new_loop(config)
-    if loop is None:
-        return 2
-    try:
-        web.run_app(create_app(config, worker=worker), host=config.host, port=config.port,
-                    loop=loop, print=lambda _: ready(), shutdown_timeout=30,
-                    ssl_context=context, reuse_port=True if worker is not None else None,
-                    access_log=None)  # shim.logs logs requests without query strings
-    except StartupError as exc:
-        print(f"token-shim serve: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        if not is_listen_error(exc):
-            raise
-        print(listen_error(config, exc), file=sys.stderr)
-        return 1
-    return 0
-
-
-def new_loop(config: Config):
-    """The event loop to serve on; None, with the reason on stderr, when it cannot be had."""
-    try:
-        return event_loop(config.event_loop)
-    except ImportError:
-        print("token-shim serve: event_loop uvloop (--event-loop, TOKEN_SHIM_EVENT_LOOP): uvloop "
-              "is not installed (pip install 'token-shim[fast]')", file=sys.stderr)
-        return None
-
-
-def listen_error(config: Config, exc: OSError) -> str:
-    return (f"token-shim serve: cannot listen on {config.host}:{config.port}: "
-            f"{_reason(exc)} (options host and port: --host/--port, "
-            f"TOKEN_SHIM_HOST/TOKEN_SHIM_PORT)")
-
-
-def event_loop(choice: str):
-    """The loop to serve on: uvloop for `uvloop`, and for `auto` when it is installed."""
-    import asyncio
-
-    if choice == "asyncio":
-        return asyncio.new_event_loop()
-    try:
-        import uvloop
-    except ImportError:
-        if choice == "uvloop":
-            raise
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
-def is_listen_error(exc: OSError) -> bool:
-    return isinstance(exc, socket.gaierror) or exc.errno in (
-        errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
-
-
-def _reason(exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return "address already in use"
-    return (exc.strerror or str(exc)).lower()
 
 
 def migrate(config: Config) -> int:
@@ -177,18 +127,23 @@ def migrate(config: Config) -> int:
     from shim.store import display_url, open_store
     from shim.store.base import StoreUnavailable
 
-    async def run() -> None:
+    async def run() -> int:
         store = open_store(config.db)
         await store.open()
         await store.close()
+        return store.migrations_applied
 
     try:
-        asyncio.run(run())
+        applied = asyncio.run(run())
     except StoreUnavailable as exc:
         print(f"token-shim migrate: cannot open the database {display_url(config.db)} "
               f"(option db): {exc}", file=sys.stderr)
         return 1
-    print(f"token-shim: migrations applied to {display_url(config.db)}", file=sys.stderr)
+    if applied:
+        print(f"token-shim: {display_url(config.db)}: {applied} migration(s) applied",
+              file=sys.stderr)
+    else:
+        print(f"token-shim: {display_url(config.db)}: already up to date", file=sys.stderr)
     return 0
 
 
@@ -219,13 +174,27 @@ def token(args: argparse.Namespace, now: Callable[[], dt.datetime] = utc_now) ->
 
 def _missing_resources() -> str:
     """One line naming the data files the installed package lacks; "" when it is complete."""
-    from shim import resources
+    from shim import packaged
 
-    missing = resources.missing()
+    missing = packaged.missing()
     if not missing:
         return ""
     return (f"token-shim: cannot start: the installed package lacks {'; '.join(missing)};"
             " reinstall token-shim from a complete wheel or source tree")
+
+
+def unrecognized(command: str, parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """One line, with the closest flag for each mistyped one, instead of the whole usage."""
+    known = [flag for flag in parser._option_string_actions if flag.startswith("--")]
+    hints = []
+    for word in extra:
+        flag = word.partition("=")[0]
+        close = difflib.get_close_matches(flag, known, n=1) if flag.startswith("--") else []
+        if close:
+            hints.append(f"did you mean {close[0]}?")
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return (f"token-shim {command}: unrecognized arguments: {' '.join(extra)}{hint}; "
+            f"token-shim {command} --help lists the options")
 
 
 def main(argv: list[str] | None = None, now: Callable[[], dt.datetime] = utc_now) -> int:
@@ -233,7 +202,8 @@ def main(argv: list[str] | None = None, now: Callable[[], dt.datetime] = utc_now
     parser, commands = _parser()
     args, extra = parser.parse_known_args(argv)
     if extra:
-        commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        print(unrecognized(args.command, commands[args.command], extra), file=sys.stderr)
+        return 2
     if args.command == "token":
         return token(args, now)
     if incomplete := _missing_resources():
@@ -248,4 +218,8 @@ def main(argv: list[str] | None = None, now: Callable[[], dt.datetime] = utc_now
     except ValueError as exc:
         print(f"token-shim {args.command}: {exc}", file=sys.stderr)
         return 2
+    if args.command == "reset-password":
+        from shim.reset_password import reset_password
+
+        return reset_password(config)
     return {"serve": serve, "migrate": migrate}[args.command](config)

@@ -11,6 +11,8 @@ from typing import Any, Mapping
 
 import yaml
 
+import difflib
+
 from shim.options import BY_NAME, OPTIONS, Option
 from shim.settings_catalog import SETTINGS, env_name
 
@@ -26,7 +28,8 @@ def _field(option: Option) -> tuple[str, Any, Any]:
 # One field per row of shim.options.OPTIONS, plus the settings pinned outside the API.
 Config = make_dataclass(
     "Config",
-    [*map(_field, OPTIONS), ("pinned_settings", Mapping[str, str], field(default_factory=dict))],
+    [*map(_field, OPTIONS), ("pinned_settings", Mapping[str, str], field(default_factory=dict)),
+     ("file_keys", frozenset, field(default=frozenset(), compare=False))],  # set in the file
     frozen=True,
 )
 Config.__module__ = __name__
@@ -58,7 +61,8 @@ def build_config(
     """
     unknown = set(file_data) - set(OPTION_NAMES) - {"pinned_settings"}
     if unknown:
-        raise OptionError(f"unknown config file keys: {', '.join(sorted(unknown))}")
+        named = ", ".join(map(_with_hint, sorted(unknown)))
+        raise OptionError(f"unknown config file keys: {named}")
     values: dict[str, Any] = {}
     for option in OPTIONS:
         layers = (
@@ -70,7 +74,31 @@ def build_config(
             if raw is not None:
                 values[option.name] = _converted(option, source, raw)
     pins = _pins(file_data.get("pinned_settings") or {}, environ)
-    return Config(**values, pinned_settings=pins)
+    from_file = frozenset(o.name for o in OPTIONS if file_data.get(o.name) is not None
+                          and environ.get(o.env) is None and flags.get(o.name) is None)
+    return Config(**values, pinned_settings=pins, file_keys=from_file)
+
+
+def _with_hint(key: str) -> str:
+    """`bootstrap-password` -> `bootstrap-password (did you mean bootstrap_password?)`."""
+    close = difflib.get_close_matches(key.replace("-", "_").lower(), OPTION_NAMES, n=1)
+    return f"{key} (did you mean {close[0]}?)" if close else key
+
+
+def named(config: Config, name: str) -> str:
+    """An option as a message names it: its config file key when its value came from the
+    file, else its flag."""
+    option = BY_NAME[name]
+    return f"config file key {option.key}" if name in config.file_keys else option.flag
+
+
+def where(config: Config, name: str) -> str:
+    """How a start-up message names an option: the config file key when its value came
+    from the file (that is what the user edits), else its flag and variable."""
+    option = BY_NAME[name]
+    if name in config.file_keys:
+        return f"config file key {option.key}"
+    return f"option {name}: {option.flag}, {option.env}"
 
 
 def _converted(option: Option, source: str, raw: Any) -> Any:

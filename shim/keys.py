@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Mapping, Protocol
 
 from aiohttp import web
 
@@ -15,7 +15,7 @@ from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
-from shim.faces.v3.norman import Catalog
+from shim.operations import Action
 from shim.schemas import Schemas
 from shim.store.base import Store
 
@@ -29,6 +29,24 @@ class Core:
     tokens: TokenService
     auth: Authenticator
     ext_tokens: ExtTokenService
+
+
+class Catalog(Protocol):
+    """The v3 operation table indexed by Norman type, as its handlers and the browser view
+    read it. Defined here, registered by the app factory (shim.faces.v3.norman.Catalog):
+    this low module names no face."""
+
+    types: Mapping[str, str]  # every Norman type -> the schema it is shown with
+
+    def resource_types(self) -> list[str]: ...
+    def all_types(self) -> list[str]: ...
+    def plural(self, type_name: str) -> str: ...
+    def may(self, type_name: str, method: str, admin: bool, *,
+            collection: bool = False) -> bool: ...
+    def actions(self, type_name: str, admin: bool, *, collection: bool) -> list[Action]: ...
+    def filters(self, type_name: str) -> tuple[str, ...]: ...
+    def bodies(self, type_name: str) -> tuple[Mapping | None, Mapping | None]: ...
+    def schema(self, type_name: str, base: str, admin: bool) -> dict[str, Any]: ...
 
 
 CONFIG = web.AppKey("config", Config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import os
 import re
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from shim import policy
 from shim.errors import ApiError, forbidden, render, server_error
+from shim.face_paths import not_found_message
 from shim.faces.http import credential
 from shim.faces.v3.render import base_url
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
@@ -93,6 +95,7 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
                                headers={"Retry-After": "1"})
             in_flight += 1
             try:
+                _not_served(request)  # 404 whoever asks, before any credential is looked at
                 if not request.path.startswith(PUBLIC_PREFIXES):
                     await _authenticate(request)
                 return _with_schemas(request, await handler(request))
@@ -176,6 +179,13 @@ def _request_id(request: web.Request) -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):x}"
 
 
+def _not_served(request: web.Request) -> None:
+    """A path no route serves is 404 for everyone: a typo in a public path (`/v3-publc/`)
+    must not answer `must authenticate`. A known path's wrong method stays 401 first."""
+    if isinstance(request.match_info.http_exception, web.HTTPNotFound):
+        raise request.match_info.http_exception
+
+
 async def _authenticate(request: web.Request) -> None:
     app = request.app
     auth, now = app[CORE].auth, app[CLOCK]()
@@ -193,7 +203,7 @@ def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:
 
 def _http_message(request: web.Request, exc: web.HTTPException) -> str:
     if exc.status == 404:
-        return f"{request.path} not found"
+        return not_found_message(request.path)
     if exc.status == 405:
         return f"method {request.method} not allowed on {request.path}"
     if exc.status == 413:
@@ -204,5 +214,12 @@ def _http_message(request: web.Request, exc: web.HTTPException) -> str:
 def _error_response(request: web.Request, err: ApiError, metrics: Metrics) -> web.Response:
     if err.reason and err.status in (401, 429):
         metrics.auth_failures.labels(err.reason).inc()
-    body = render(face_of(request.path), err)
-    return web.json_response(body, status=err.status, headers=err.headers)
+    face = face_of(request.path)
+    return web.json_response(render(face, err), status=err.status, headers=err.headers,
+                             dumps=json.dumps if face == "terraform" else _json_line)
+
+
+def _json_line(body) -> str:
+    """Errors end in a newline as answers do (shim.faces.http.respond); not on the
+    Terraform face, whose bodies the restapi provider keeps as they are."""
+    return json.dumps(body) + "\n"

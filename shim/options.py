@@ -181,7 +181,7 @@ OPTIONS: tuple[Option, ...] = (
            " or `postgresql://USER@HOST/DB`; the start-up line names the file", database_url),
     Option("bootstrap_password", "text", None,
            "password of `admin`, created on an empty store (at least 12 characters); ignored, "
-           "with a warning, once `admin` exists", password_length,
+           "with a warning, once `admin` exists", None,
            shown_default="generated, printed once", secret=True),
     Option("max_body_bytes", "integer", 64 * 1024, "larger request bodies get 413", at_least(1)),
     Option("body_timeout", "number", 10.0,

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shim.config import Config
+from shim.config import Config, named
 from shim.store import sqlite_path
 
 DEFAULT_SANS = ("127.0.0.1", "::1", "localhost")
@@ -41,14 +41,16 @@ def resolve(config: Config) -> Config:
     """The config with tls_cert/tls_key/tls_ca naming real files (self-signed ones made here)."""
     if config.tls_self_signed:
         if config.tls_cert or config.tls_key:
-            raise ValueError("--tls-self-signed cannot be combined with --tls-cert/--tls-key")
+            raise ValueError(f"{named(config, 'tls_self_signed')} cannot be combined with "
+                             f"{named(config, 'tls_cert')}/{named(config, 'tls_key')}")
         public_host = urllib.parse.urlsplit(config.public_url or "").hostname
         files = ensure_self_signed(tls_dir(config), [*config.tls_sans, public_host or ""])
         return dataclasses.replace(
             config, tls_cert=str(files.cert), tls_key=str(files.key), tls_ca=str(files.ca)
         )
     if bool(config.tls_cert) != bool(config.tls_key):
-        raise ValueError("--tls-cert and --tls-key must be given together")
+        raise ValueError(f"{named(config, 'tls_cert')} and {named(config, 'tls_key')} must be "
+                         "given together")
     return config
 
 

@@ -29,7 +29,7 @@ import sys
 import time
 from multiprocessing.connection import Connection, wait
 
-from shim import cli
+from shim import serving
 from shim.config import Config
 
 STOP_GRACE = 45.0  # seconds a worker gets to stop (aiohttp's shutdown_timeout is 30)
@@ -43,16 +43,16 @@ def supervise(config: Config, context) -> int:
     if problem := _unsupported(config):
         print(f"token-shim serve: {problem}", file=sys.stderr)
         return 2
-    loop = cli.new_loop(config)  # uvloop missing: say so once, not once per worker
+    loop = serving.new_loop(config)  # uvloop missing: say so once, not once per worker
     if loop is None:
         return 2
     loop.close()
     try:
         reserved = _reserve_port(config)
     except OSError as exc:
-        if not cli.is_listen_error(exc):
+        if not serving.is_listen_error(exc):
             raise
-        print(cli.listen_error(config, exc), file=sys.stderr)
+        print(serving.listen_error(config, exc), file=sys.stderr)
         return 1
     with reserved:
         config = dataclasses.replace(config, port=reserved.getsockname()[1])
@@ -111,7 +111,7 @@ class Supervisor:
             self.reserved.close()  # the workers hold the port now
             if ready and not self.stopping:
                 pids = ", ".join(str(w.pid) for w in self.workers)
-                print(cli.banner(self.config, self.context,
+                print(serving.banner(self.config, self.context,
                                  f" with {len(self.workers)} workers (pids {pids})"),
                       file=sys.stderr, flush=True)
             return self._watch()
@@ -211,7 +211,7 @@ def _worker(config: Config, context, index: int, ready: Connection, parent: int,
         ready.close()
 
     try:
-        code = cli.run(config, context, listening, worker=index)
+        code = serving.run(config, context, listening, worker=index)
     finally:
         from shim.logs import flush_access
 

@@ -139,6 +139,20 @@ class UserService:
             changes["must_change_password"] = False
         return await self._change(user.id, lambda fresh: replace(fresh, **changes))
 
+    async def reset_password(self, username: str, password: str) -> tuple[User, int]:
+        """`token-shim reset-password`: a new password for `username`, and their sessions
+        (login tokens, the console's too) ended; API tokens stay. The user, and how many
+        sessions ended. Through the store, so every replica's row cache drops them."""
+        user = await self.store.get_user_by_username(username)
+        if user is None or not crypto.is_password_hash(user.password_hash):
+            raise not_found(f"no user {username} with a password")
+        password_hash = await asyncio.to_thread(crypto.hash_password, password)
+        changed = await self.store.change_user(
+            user.id, lambda u: replace(u, password_hash=password_hash))
+        if changed is None:
+            raise not_found(f"no user {username} with a password")
+        return changed, await self.store.delete_sessions(user.id)
+
     async def check_password(self, username: str, password: str) -> User:
         """The user for a correct password; the same 401 for every failure.
 

@@ -11,6 +11,9 @@ from shim.errors import not_found
 from shim.faces import http
 from shim.keys import CONFIG, SCHEMAS
 
+# The Swagger UI files served from the swagger-ui-py package (checked at start-up).
+ASSETS = ("swagger-ui.css", "index.css", "swagger-ui-bundle.js",
+          "swagger-ui-standalone-preset.js", "favicon-32x32.png", "favicon-16x16.png")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self'; connect-src 'self'")
 PAGE = """<!DOCTYPE html>
@@ -63,7 +66,7 @@ async def init_script(request: web.Request) -> web.Response:
 async def asset(request: web.Request) -> web.Response:
     """Read through importlib.resources, wherever swagger-ui-py is installed (checked at start)."""
     name = request.match_info["name"]
-    if name not in resources.SWAGGER_ASSETS:
+    if name not in ASSETS:
         raise not_found(f"{request.path} not found")
     return web.Response(body=resources.swagger_asset(name).read_bytes(),
                         content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",

@@ -152,17 +152,30 @@ def _depth(value: Any, level: int = 0) -> int:
 
 
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    response = respond_json(_dumps(body), status, headers)
+    """JSON ending in a newline, as Rancher's and Kubernetes' Go encoders write it (so that
+    answers shown by curl do not run into the prompt or each other)."""
+    return _respond(_dumps(body, newline=True), body, status, headers)
+
+
+def respond_exact(body: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> web.Response:
+    """JSON without a newline: the Terraform face, whose bodies the restapi provider keeps
+    byte for byte in the state (`create_response`, `api_response`)."""
+    return _respond(_dumps(body), body, status, headers)
+
+
+def _respond(raw: bytes, body: Any, status: int, headers: dict[str, str] | None) -> web.Response:
+    response = respond_json(raw, status, headers)
     response[JSON_BODY] = body  # the audit picks fields from it instead of parsing the bytes
     return response
 
 
-def _dumps(body: Any) -> bytes:
+def _dumps(body: Any, newline: bool = False) -> bytes:
     try:
-        return orjson.dumps(body)
+        return orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE if newline else None)
     except TypeError:  # a stored value JSON cannot hold (a surrogate, a non-string key):
         # the write may be committed already, so its answer must still go out
-        return json.dumps(body, default=str).encode()
+        return json.dumps(body, default=str).encode() + (b"\n" if newline else b"")
 
 
 def check_tree(value: Any) -> Any:

@@ -116,10 +116,11 @@ class HashingRequired(Exception):
 
 class Store(abc.ABC):
     blocks_loop = True  # statements run on the event loop (SQLite): pause between batches
+    migrations_applied = 0  # how many `open` applied (0: the schema was up to date)
 
     @abc.abstractmethod
     async def open(self) -> None:
-        """Connect and apply pending migrations."""
+        """Connect and apply pending migrations (counted in `migrations_applied`)."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...

@@ -96,6 +96,7 @@ class PostgresStore(Store):
                 await conn.execute(
                     "INSERT INTO schema_migrations VALUES ($1, $2)", version, int(time.time() * 1000)
                 )
+                self.migrations_applied += 1
             await _no_secret_statistics(conn)
 
     @contextlib.asynccontextmanager

@@ -114,6 +114,7 @@ class SqliteStore(Store):
                 db.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?)", (version, int(time.time() * 1000))
                 )
+                self.migrations_applied += 1
 
     def _tx(self):
         return _Transaction(self.db, self._rows.clear)

@@ -146,8 +146,9 @@ async def test_unauthenticated_routes_need_no_token(api):
     assert (await anonymous.get("/v3-public/authProviders")).status == 200
 
 
-async def test_unknown_path_without_token_is_401_not_404(api):
-    assert (await api.as_(None).get("/v3/nothing")).status == 401
+async def test_a_known_path_without_token_is_401_with_rancher_body(api):
+    reply = await api.as_(None).get("/v3/tokens/token-nothere")
+    assert (reply.status, reply.body) == (401, MUST_AUTHENTICATE)
 
 
 async def test_an_unknown_token_id_is_checked_against_a_secret_like_a_known_one(api, monkeypatch):

@@ -63,11 +63,59 @@ def test_a_bad_flag_value_is_one_line_naming_the_flag(tmp_path):
     assert line == "token-shim serve: --purge-batch: 'many' is not an integer"
 
 
-def test_an_unknown_flag_prints_the_usage_of_serve(tmp_path):
-    result = _serve(tmp_path, "--max-in-flite", "3")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("usage: token-shim serve ")
-    assert "token-shim serve: error: unrecognized arguments: --max-in-flite 3" in result.stderr
+def test_a_mistyped_flag_is_one_line_with_the_flag_meant(tmp_path):
+    line = _one_line_error(_serve(tmp_path, "--bootstrap-pasword", "a-long-password-1"))
+    assert line == ("token-shim serve: unrecognized arguments: --bootstrap-pasword "
+                    "a-long-password-1 (did you mean --bootstrap-password?); "
+                    "token-shim serve --help lists the options")
+    assert _serve(tmp_path, "--max-in-flite", "3").returncode == 2
+
+
+def test_version_prints_the_installed_version(tmp_path):
+    from importlib.metadata import version
+
+    result = _run(tmp_path, "--version")
+    assert (result.returncode, result.stdout) == (0, f"token-shim {version('token-shim')}\n")
+
+
+def test_a_config_key_written_like_the_flag_gets_the_key_meant(tmp_path):
+    (tmp_path / "shim.yaml").write_text("bootstrap-password: a-long-password-1\n")
+    line = _one_line_error(_serve(tmp_path, "--config", "shim.yaml"))
+    assert line == ("token-shim serve: unknown config file keys: bootstrap-password "
+                    "(did you mean bootstrap_password?)")
+
+
+def test_a_start_up_error_of_a_config_file_value_names_the_file_key(tmp_path):
+    (tmp_path / "shim.yaml").write_text("bootstrap_password: tiny-pw\n")
+    line = _one_line_error(_serve(tmp_path, "--config", "shim.yaml"))
+    assert line.endswith("(config file key bootstrap_password)"), line
+    assert "--bootstrap-password" not in line and "TOKEN_SHIM_" not in line
+    url = f"postgresql://shim@127.0.0.1:{free_port()}/shim"
+    (tmp_path / "pg.yaml").write_text(f"db: {url}\n")
+    line = _one_line_error(_run(tmp_path, "serve", "--config", "pg.yaml", "--port", "0"))
+    assert line.endswith("(config file key db)") and "--db" not in line, line
+
+
+def test_tls_and_listen_errors_of_config_file_values_name_the_file_keys(tmp_path):
+    (tmp_path / "tls.yaml").write_text("tls_cert: server.pem\n")
+    line = _one_line_error(_serve(tmp_path, "--config", "tls.yaml"))
+    assert line == ("token-shim serve: TLS: config file key tls_cert and --tls-key must be "
+                    "given together")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        (tmp_path / "port.yaml").write_text(f"port: {taken.getsockname()[1]}\n")
+        line = _one_line_error(_run(tmp_path, "serve", "--config", "port.yaml",
+                                    "--bootstrap-password", "a-long-password-1"))
+    assert line.endswith("address already in use (config file keys host and port)"), line
+
+
+def test_migrate_twice_says_already_up_to_date(tmp_path):
+    db = f"sqlite:///{tmp_path}/shim.db"
+    first, second = (_run(tmp_path, "migrate", "--db", db) for _ in range(2))
+    assert first.returncode == second.returncode == 0
+    assert "migration(s) applied" in first.stderr and "up to date" not in first.stderr
+    assert second.stderr.strip().endswith(": already up to date"), second.stderr
 
 
 def test_a_malformed_database_url_is_one_line(tmp_path):
@@ -82,11 +130,27 @@ def test_a_missing_config_file_is_one_line(tmp_path):
     assert line == "token-shim serve: --config nope.yaml: No such file or directory"
 
 
-def test_a_short_bootstrap_password_is_refused_at_start_up(tmp_path):
-    line = _one_line_error(_serve(tmp_path, "--bootstrap-password", "short"))
-    assert line == ("token-shim serve: --bootstrap-password: the value is too short: 5 characters,"
-                    " the minimum is 12 (as Rancher's default password-min-length)")
-    assert not (tmp_path / "shim.db").exists()
+def test_a_short_bootstrap_password_is_refused_at_start_up_of_an_empty_store(tmp_path):
+    result = _serve(tmp_path, "--bootstrap-password", "tiny-pw")
+    line = _one_line_error(result)
+    assert line == ("token-shim serve: the bootstrap password is too short: 7 characters,"
+                    " the minimum is 12 (as Rancher's default password-min-length) (option "
+                    "bootstrap_password: --bootstrap-password, TOKEN_SHIM_BOOTSTRAP_PASSWORD)")
+    assert "tiny-pw" not in line
+    assert result.returncode == 1
+
+
+def test_a_short_bootstrap_password_that_will_be_ignored_does_not_block_a_restart(tmp_path):
+    first = LiveServer(tmp_path).start()
+    first.stop()
+    again = LiveServer(tmp_path, "--bootstrap-password", "short", db=first.db)
+    again.start()
+    try:
+        assert again.login()  # the first password
+    finally:
+        again.stop()
+    assert "the bootstrap password (option bootstrap_password: --bootstrap-password, " \
+        "TOKEN_SHIM_BOOTSTRAP_PASSWORD) is ignored" in again.log()
 
 
 def test_an_ignored_bootstrap_password_is_said_on_stderr(tmp_path):
@@ -99,9 +163,10 @@ def test_an_ignored_bootstrap_password_is_said_on_stderr(tmp_path):
     finally:
         again.stop()
     lines = [line for line in again.log().splitlines() if "ignored:" in line]
-    assert lines == ["token-shim: bootstrap_password (--bootstrap-password, "
-                     "TOKEN_SHIM_BOOTSTRAP_PASSWORD) ignored: the database already has users, "
-                     "so 'admin' keeps the password it has"]
+    assert lines == ["token-shim: the bootstrap password (option bootstrap_password: "
+                     "--bootstrap-password, TOKEN_SHIM_BOOTSTRAP_PASSWORD) is ignored: the "
+                     "database already has users, so 'admin' keeps the password it has (lost it? "
+                     "token-shim reset-password)"]
 
 
 def test_the_start_up_line_names_the_sqlite_url_and_its_file(tmp_path):

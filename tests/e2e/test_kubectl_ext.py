@@ -53,6 +53,9 @@ def test_api_resources_and_explain_come_from_discovery_and_openapi_v3(kubectl, a
     assert lines[1].split() == ["tokens", "ext.cattle.io/v1", "false", "Token"]
     explained = ok(kubectl(admin, "explain", f"{TOKEN}.spec"))
     assert "ttl" in explained and "time-to-live in milliseconds" in explained
+    description = explained.split("DESCRIPTION:")[1].split("FIELDS:")[0].split()
+    half = len(description) // 2
+    assert description and description[:half] != description[half:], explained  # said once
     assert "Setting" in ok(kubectl(admin, "explain", "settings.management.cattle.io"))
 
 

@@ -7,6 +7,7 @@ examples/terraform/token-policy/README.md, and runs them in order in one shell.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,38 @@ def test_every_walkthrough_document_has_marked_blocks():
     assert [server for server, _ in found["README.md"]][:1] == [True]  # the Quick start's server
     assert any(server for server, _ in found["docs/kubectl.md"])
     assert all(body.strip() for blocks in found.values() for _, body in blocks)
+
+
+# A fenced shell block and the HTML comment on the line before it, if any.
+SHELL_BLOCK = re.compile(r"(?:^(?P<mark><!--.*?-->)\n)?^```(?:sh|bash|shell|console|zsh)\n", re.M)
+NOT_RUN = re.compile(r"<!-- walkthrough: not run: (?P<reason>\S.{10,}) -->")
+RUN = ("<!-- walkthrough -->", "<!-- walkthrough: server -->")
+
+
+def documents() -> list[Path]:
+    found = [ROOT / "README.md"]
+    for folder in ("docs", "examples", "bench"):
+        found += sorted((ROOT / folder).rglob("*.md"))
+    return [doc for doc in found if ".node" not in doc.parts]
+
+
+def test_every_command_block_in_the_docs_is_run_or_says_why_not():
+    """Issue 25.8: a shell block is run by scripts/walkthrough.py (marked, in one of its
+    DOCS) or marked `<!-- walkthrough: not run: <reason> -->`."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import walkthrough
+    finally:
+        sys.path.pop(0)
+    walked = {ROOT / doc for doc in walkthrough.DOCS}
+    wrong = []
+    for doc in documents():
+        text = doc.read_text()
+        for block in SHELL_BLOCK.finditer(text):
+            mark, line = block["mark"] or "", text[:block.start()].count("\n") + 1
+            where = f"{doc.relative_to(ROOT)}:{line}"
+            if mark in RUN and doc not in walked:
+                wrong.append(f"{where}: marked to run, but walkthrough.py does not read it")
+            elif mark not in RUN and not NOT_RUN.fullmatch(mark):
+                wrong.append(f"{where}: neither run nor marked <!-- walkthrough: not run: why -->")
+    assert not wrong, "\n".join(wrong)

@@ -163,7 +163,7 @@ def test_one_time_start_up_speaks_once_whatever_the_number_of_workers(tmp_path):
     start_workers(tmp_path, db).stop()
     again = start_workers(tmp_path, db)  # admin exists: the bootstrap password is ignored
     again.stop()
-    assert again.log().count("bootstrap_password (--bootstrap-password") == 1
+    assert again.log().count("the bootstrap password (option bootstrap_password") == 1
 
 
 def test_a_stop_signal_sent_to_every_process_at_once_still_stops_gracefully(tmp_path, db):

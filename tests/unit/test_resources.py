@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from shim import resources
+from shim import packaged, resources
 from shim.schemas import Schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_complete_install_lacks_nothing():
-    assert resources.missing() == []
+    assert packaged.missing() == []
 
 
 def test_the_start_up_check_asks_for_every_schema_file_in_the_source_tree():
@@ -17,7 +17,7 @@ def test_the_start_up_check_asks_for_every_schema_file_in_the_source_tree():
                for p in (ROOT / "schemas").rglob("*.json")}
     documents = Schemas().documents
     assert set(documents) == on_disk
-    assert resources.required_schemas() | resources._referenced_between(documents) == on_disk
+    assert packaged.required_schemas() | packaged._referenced_between(documents) == on_disk
 
 
 def test_migrations_are_read_in_order_from_the_package():

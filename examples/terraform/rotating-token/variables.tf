@@ -1,5 +1,5 @@
 variable "token_shim_url" {
-  description = "Base URL of token-shim, e.g. http://127.0.0.1:8080"
+  description = "Root URL of token-shim, e.g. http://127.0.0.1:8080 (not .../v3: the paths carry /terraform/v1)"
   type        = string
   default     = "http://127.0.0.1:8080"
 }

@@ -82,7 +82,9 @@ def _kind_schema(source: dict, name: str, components: dict) -> dict:
     for part in ("spec", "status"):
         if isinstance(props.get(part), dict) and "properties" in props[part]:
             part_name = f"{name}{part.capitalize()}"
-            components[part_name] = props[part]
+            # The description once, on the field: kubectl explain prints the field's and
+            # then the type's, so the same text on both shows twice.
+            components[part_name] = {k: v for k, v in props[part].items() if k != "description"}
             props[part] = _ref_of(part_name, props[part].get("description"))
     return schema
 

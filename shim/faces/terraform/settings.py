@@ -55,7 +55,7 @@ async def get_setting(request: web.Request) -> web.Response:
     await core.settings.refresh()  # first: a document newer than the ETag only makes it stale
     doc = loads(await core.store.get_doc(SETTING_DOC, name))
     echoed = setting_echo(core.settings, name, doc or _default_setting(core, name))
-    return http.respond(echoed, headers=http.etag(core.settings.version(name)))
+    return http.respond_exact(echoed, headers=http.etag(core.settings.version(name)))
 
 
 def _default_setting(core, name: str) -> dict[str, Any]:
@@ -66,7 +66,7 @@ async def list_settings(request: web.Request) -> web.Response:
     core = http.core(request)
     docs = {k: loads(v) for k, v in (await core.store.get_docs(SETTING_DOC)).items()}
     data = [setting_echo(core.settings, n, docs.get(n) or _default_setting(core, n)) for n in SETTINGS]
-    return http.respond({"data": data})
+    return http.respond_exact({"data": data})
 
 
 @audited("setting.update", "value")
@@ -81,7 +81,7 @@ async def put_setting(request: web.Request) -> web.Response:
         await core.settings.apply({name: doc["value"]}, {(SETTING_DOC, name): dumps(doc)},
                                   expected=http.expected(request, name))
     echoed = setting_echo(core.settings, name, doc)
-    return http.respond(echoed, headers=http.etag(core.settings.version(name)))
+    return http.respond_exact(echoed, headers=http.etag(core.settings.version(name)))
 
 
 @audited("setting.reset")
@@ -97,13 +97,13 @@ async def get_policy(request: web.Request) -> web.Response:
     _policy_name(request)
     core = http.core(request)
     doc = loads(await core.store.get_doc(POLICY_DOC, POLICY_NAME)) or _default_policy(core.settings)
-    return http.respond(settings_echo(core.settings, doc))
+    return http.respond_exact(settings_echo(core.settings, doc))
 
 
 async def list_policies(request: web.Request) -> web.Response:
     core = http.core(request)
     doc = loads(await core.store.get_doc(POLICY_DOC, POLICY_NAME)) or _default_policy(core.settings)
-    return http.respond({"data": [settings_echo(core.settings, doc)]})
+    return http.respond_exact({"data": [settings_echo(core.settings, doc)]})
 
 
 @audited("policy.update", *SETTINGS)
@@ -116,7 +116,7 @@ async def put_policy(request: web.Request) -> web.Response:
     if not await _unchanged(core, POLICY_DOC, POLICY_NAME, doc, values):
         await core.settings.apply(values, {(POLICY_DOC, POLICY_NAME): dumps(doc)},
                                   how=POLICY_WRITE)
-    return http.respond(settings_echo(core.settings, doc))
+    return http.respond_exact(settings_echo(core.settings, doc))
 
 
 @audited("policy.reset")

@@ -52,7 +52,7 @@ async def create_token(request: web.Request) -> web.Response:
         "id": token.id, "token": new.bearer, "ttl": token.ttl, "userId": token.user_id,
         "expiresAt": policy.rfc3339(token.expires),
     }
-    return http.respond(created, status=201)
+    return http.respond_exact(created, status=201)
 
 
 _ECHO_JSON: dict[str, tuple[Token, bytes, bool, int]] = {}  # id -> (row, JSON, renew, before)
@@ -85,7 +85,7 @@ async def get_token(request: web.Request) -> web.Response:
     doc = token_echo(token)
     if request.query.get("renewal") == "field":
         # differs from `true`: force_new replaces it
-        return http.respond(doc | {"renew": reason}, headers=http.etag(token.version))
+        return http.respond_exact(doc | {"renew": reason}, headers=http.etag(token.version))
     raise not_found(f"token {token.id} is due for renewal ({reason})")
 
 
@@ -120,7 +120,7 @@ async def update_token(request: web.Request) -> web.Response:
         )
     except ApiError as err:
         raise _with_force_new_hint(err) from None
-    return http.respond(token_echo(token), headers=http.etag(token.version))
+    return http.respond_exact(token_echo(token), headers=http.etag(token.version))
 
 
 @audited("token.delete")
@@ -144,7 +144,7 @@ async def search_tokens(request: web.Request) -> web.Response:
         cluster_id=q.get("clusterId"), kind=q.get("kind"), limit=SEARCH_LIMIT,
     )
     found = await http.core(request).tokens.list(http.principal(request), query)
-    return http.respond({"data": [token_echo(t) | {"id": t.id} for t in found]})
+    return http.respond_exact({"data": [token_echo(t) | {"id": t.id} for t in found]})
 
 
 async def _retire_predecessors(request: web.Request, token: Token) -> None:

@@ -24,12 +24,12 @@ async def create_user(request: web.Request) -> web.Response:
     user = await http.core(request).users.create_service_account(
         http.principal(request), doc, http.now(request), tf_doc=dumps(doc)
     )
-    return http.respond(doc | {"id": user.id}, status=201)
+    return http.respond_exact(doc | {"id": user.id}, status=201)
 
 
 async def get_user(request: web.Request) -> web.Response:
     user = await http.core(request).users.get(http.principal(request), request.match_info["id"])
-    return http.respond(user_echo(user))
+    return http.respond_exact(user_echo(user))
 
 
 @audited("user.update", "enabled", "role")
@@ -39,7 +39,7 @@ async def update_user(request: web.Request) -> web.Response:
     user = await http.core(request).users.update(
         http.principal(request), request.match_info["id"], doc, tf_doc=dumps(doc)
     )
-    return http.respond(user_echo(user))
+    return http.respond_exact(user_echo(user))
 
 
 @audited("user.delete")

@@ -117,7 +117,7 @@ def token_json(request: web.Request, t: Token, now: int, current_id: str = "") -
     kept = _TOKEN_JSON.get(t.id)
     if kept is not None and kept[0] is t and kept[1] == inputs:
         return kept[2]
-    body = orjson.dumps(token(request, t, now, current_id))
+    body = orjson.dumps(token(request, t, now, current_id), option=orjson.OPT_APPEND_NEWLINE)
     if len(_TOKEN_JSON) >= _TOKEN_JSON_MAX:
         _TOKEN_JSON.clear()
     _TOKEN_JSON[t.id] = (t, inputs, body)
