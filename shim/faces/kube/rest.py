@@ -19,6 +19,7 @@ from shim.errors import not_found as plain_not_found
 from shim.faces import http
 from shim.faces.kube import errors, patches
 from shim.faces.kube.resource import Object, Resource, column
+from shim.faces.kube.selectors import parse_field_selector, parse_label_selector
 from shim.keys import CONFIG, JSON_BODY, SCHEMAS
 
 PREFIX = "/k8s/clusters/{cluster}"
@@ -26,8 +27,6 @@ _DRY_RUN = web.RequestKey("kube_dry_run", bool)
 _WARNINGS = web.RequestKey("kube_warnings", list)
 _TABLE = re.compile(r"as=Table\b")
 _NAME_COLUMN = column("Name", "Name must be unique within a namespace.", format="name")
-_SELECTOR_OPS = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|!=|=)\s*([A-Za-z0-9_.-]*)|"
-                           r"\s+(in|notin)\s+\(([^)]*)\))?\s*$")
 
 
 def known_cluster(request: web.Request) -> str:
@@ -306,54 +305,3 @@ def select(objs: list[Object], request: web.Request) -> list[Object]:
     return [o for o in objs
             if all(test((o["metadata"].get("labels") or {})) for test in labels)
             and all(test(o["metadata"]["name"]) for test in names)]
-
-
-def parse_label_selector(text: str) -> list[Callable[[dict], bool]]:
-    tests = []
-    for part in _split(text):
-        found = _SELECTOR_OPS.match(part)
-        if not found or (found.group(1) and (found.group(3) or found.group(5))):
-            raise errors.bad_request(f"unable to parse requirement: {part!r}")
-        negate, key, op, value, set_op, values = found.groups()
-        tests.append(_label_test(bool(negate), key, op or set_op, value, values))
-    return tests
-
-
-def _label_test(negate: bool, key: str, op: str | None, value: str | None,
-                values: str | None) -> Callable[[dict], bool]:
-    if op is None:
-        return (lambda labels: key not in labels) if negate else (lambda labels: key in labels)
-    if op in ("=", "=="):
-        return lambda labels: labels.get(key) == value
-    if op == "!=":
-        return lambda labels: labels.get(key) != value
-    choices = {v.strip() for v in (values or "").split(",")}
-    if op == "in":
-        return lambda labels: labels.get(key) in choices
-    return lambda labels: labels.get(key) not in choices
-
-
-def parse_field_selector(text: str) -> list[Callable[[str], bool]]:
-    tests = []
-    for part in _split(text):
-        found = re.match(r"^\s*([a-z.]+)\s*(==|!=|=)\s*(.*?)\s*$", part)
-        if not found or found.group(1) != "metadata.name":
-            raise errors.bad_request(f'field label not supported: "{part}"')
-        _, op, value = found.groups()
-        tests.append((lambda name, v=value: name != v) if op == "!=" else
-                     (lambda name, v=value: name == v))
-    return tests
-
-
-def _split(text: str) -> list[str]:
-    """Requirements separated by commas outside parentheses."""
-    parts, depth, current = [], 0, ""
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return [p for p in parts if p.strip()]
