@@ -13,6 +13,7 @@ keeps it in `ttl_requested`; its `ttl` is the core form (0 = never).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass, replace
@@ -188,7 +189,8 @@ class ExtTokenService:
     async def update(self, actor: Principal, name: str, now: int,
                      desire: Callable[[Token], Desired], *, dry_run: bool = False) -> Token:
         """Apply what `desire(stored token)` asks under Rancher's update rules, decided on
-        the row as locked for the write. Nothing changed: the stored token, unbumped."""
+        the stored row and written only if it is still that version (compare-and-swap).
+        Nothing changed: the stored token, unbumped."""
 
         def change(token: Token) -> Token:
             if token.kind != EXT or not actor.may_see(token.user_id):
@@ -197,10 +199,24 @@ class ExtTokenService:
 
         if dry_run:
             return change(await self.get(actor, name))
-        updated = await self.store.change_token(name, change)
-        if updated is None:
-            raise not_found(name)
-        return updated
+        return await self._swap(name, change)
+
+    async def _swap(self, name: str, change: Callable[[Token], Token]) -> Token:
+        """`change` is computed outside any transaction (a patch may take a while: no write
+        lock is held meanwhile), then written only if the row is still the version it was
+        computed from; a few retries on a race, then 409."""
+        for attempt in range(_RETRIES):
+            token = await self.store.get_token(name)
+            if token is None:
+                raise not_found(name)
+            new = change(token)
+            if new == token:
+                return token
+            try:
+                return await self.store.update_token(new)
+            except Conflict:
+                await asyncio.sleep(0.005 * attempt)  # lets a stale row cache look again
+        raise changed(name)
 
     def _changed(self, token: Token, want: Desired, now: int) -> Token:
         meta = meta_of(token)
