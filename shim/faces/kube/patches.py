@@ -23,7 +23,7 @@ JSON_PATCH = "application/json-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 APPLY = "application/apply-patch+yaml"
 TYPES = (JSON_PATCH, MERGE, STRATEGIC, APPLY)
-MAX_OPERATIONS = 1000  # Kubernetes allows 10,000; kubectl sends a handful
+MAX_OPERATIONS = 100  # Kubernetes allows 10,000 (in Go); kubectl sends a handful
 NO_LIMIT = 1 << 62
 
 
