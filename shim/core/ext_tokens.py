@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from shim import crypto
+from shim.core.limits import TokenCap, check_metadata
 from shim.core.principal import Principal
 from shim.core.settings import SettingsService
 from shim.errors import ApiError, bad_request, forbidden
@@ -36,6 +37,7 @@ MINUTE_MS = 60_000
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _RETRIES = 10
 _PAGE = 1000
+_COUNTED = 100_000  # remainingItemCount is left out beyond this many
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,9 @@ class NewExtToken:
 
 
 class ExtTokenService:
-    def __init__(self, store: Store, settings: SettingsService, clusters) -> None:
+    def __init__(self, store: Store, settings: SettingsService, clusters,
+                 cap: TokenCap | None = None) -> None:
+        self.cap = cap
         self.store = store
         self.settings = settings
         self.clusters = frozenset(clusters)
@@ -146,6 +150,7 @@ class ExtTokenService:
                              "rule": "must be a lowercase RFC 1123 subdomain"}])
         ttl = clamp(want.ttl, self._max())
         meta = Meta(want.kind or "", _user_labels(want.labels), dict(want.annotations or {}), now)
+        await self._within_caps(actor.user.id, meta, now)
         secret = crypto.new_secret()
         for _ in range(_RETRIES):
             token = Token(
@@ -166,6 +171,11 @@ class ExtTokenService:
                                    f'{RESOURCE} "{want.name}" already exists') from None
         raise ApiError(503, "ServiceUnavailable", "could not allocate a token name; try again")
 
+    async def _within_caps(self, user_id: str, meta: Meta, now: int) -> None:
+        check_metadata(meta.labels, meta.annotations)
+        if self.cap is not None:
+            await self.cap.check(user_id, now)
+
     async def get(self, actor: Principal, name: str) -> Token:
         token = await self.store.get_token(name)
         if token is None or token.kind != EXT or not actor.may_see(token.user_id):
@@ -175,16 +185,27 @@ class ExtTokenService:
     async def list(self, actor: Principal, now: int) -> list[Token]:
         """Admins see every ext token, users only their own (the owner filter is ANDed
         with any selector the face applies afterwards: no label can widen it)."""
-        owner = None if actor.is_admin else actor.user.id
         found: list[Token] = []
         after = None
         while True:
-            page = await self.store.list_tokens(
-                TokenQuery(now=now, user_id=owner, kind=EXT, after=after, limit=_PAGE))
+            page = await self.page(actor, now, after, _PAGE)
             found += page
             if len(page) < _PAGE:
                 return found
             after = page[-1].id
+
+    async def page(self, actor: Principal, now: int, after: str | None,
+                   size: int) -> list[Token]:
+        """Up to `size` of the tokens `list` gives, by name, after `after`."""
+        return await self.store.list_tokens(TokenQuery(
+            now=now, user_id=_owner_filter(actor), kind=EXT, after=after, limit=size))
+
+    async def count_after(self, actor: Principal, now: int, after: str) -> int | None:
+        """How many of the tokens `list` gives come after `after`; None beyond _COUNTED
+        (counting more would cost more than the page)."""
+        counted = await self.store.count_tokens(TokenQuery(
+            now=now, user_id=_owner_filter(actor), kind=EXT, after=after, limit=_COUNTED))
+        return None if counted >= _COUNTED else counted
 
     async def update(self, actor: Principal, name: str, now: int,
                      desire: Callable[[Token], Desired], *, dry_run: bool = False) -> Token:
@@ -249,6 +270,7 @@ class ExtTokenService:
         )
         if updated == token and new_meta == meta:
             return token
+        check_metadata(new_meta.labels, new_meta.annotations)
         return replace(updated, meta=replace(new_meta, updated=now).dump())
 
     async def delete(self, actor: Principal, name: str, *, dry_run: bool = False) -> Token:
@@ -267,6 +289,10 @@ class ExtTokenService:
         if dry_run:
             return tokens
         return [t for t in tokens if await self.store.delete_token(t.id)]
+
+
+def _owner_filter(actor: Principal) -> str | None:
+    return None if actor.is_admin else actor.user.id
 
 
 def _user_labels(labels: dict | None) -> dict:

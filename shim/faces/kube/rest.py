@@ -17,9 +17,8 @@ from shim.audit import audit
 from shim.errors import ApiError
 from shim.errors import not_found as plain_not_found
 from shim.faces import http
-from shim.faces.kube import errors, patches, yamlbody
+from shim.faces.kube import errors, listing, patches, yamlbody
 from shim.faces.kube.resource import Object, Resource, column
-from shim.faces.kube.selectors import parse_field_selector, parse_label_selector
 from shim.keys import CONFIG, JSON_BODY, SCHEMAS
 
 PREFIX = "/k8s/clusters/{cluster}"
@@ -72,10 +71,11 @@ async def _list(resource: Resource, request: web.Request) -> web.Response:
         raise ApiError(405, "MethodNotAllowed",
                        f"watch is not served for {resource.qualified}: token-shim has no change "
                        "feed to watch; list again instead")
-    objs = select(await resource.adapter.list(request), request)
     if wants_table(request):
-        return http.respond(as_table(resource, request, objs))
-    return http.respond(as_list(resource, objs))
+        return await listing.respond(resource, request, _table_head(resource), "rows",
+                                     lambda obj: table_row(resource, request, obj))
+    head = {"kind": resource.list_kind, "apiVersion": resource.group_version}
+    return await listing.respond(resource, request, head, "items", lambda obj: obj)
 
 
 async def _get(resource: Resource, request: web.Request) -> web.Response:
@@ -279,26 +279,29 @@ def as_list(resource: Resource, objs: list[Object]) -> Object:
 
 def as_table(resource: Resource, request: web.Request, objs: list[Object]) -> Object:
     """Rows with the resource's columns; `object` is the metadata unless asked for more."""
+    return _table_head(resource) | {"metadata": {},
+                                    "rows": [table_row(resource, request, o) for o in objs]}
+
+
+def _table_head(resource: Resource) -> Object:
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "columnDefinitions": [_NAME_COLUMN, *resource.adapter.columns]}
+
+
+def table_row(resource: Resource, request: web.Request, obj: Object) -> Object:
     include = request.query.get("includeObject", "Metadata")
-    rows = []
-    for obj in objs:
-        row: Object = {"cells": [obj["metadata"]["name"], *resource.adapter.cells(request, obj)]}
-        if include == "Object":
-            row["object"] = obj
-        elif include != "None":
-            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                             "metadata": obj["metadata"]}
-        rows.append(row)
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {},
-            "columnDefinitions": [_NAME_COLUMN, *resource.adapter.columns], "rows": rows}
+    row: Object = {"cells": [obj["metadata"]["name"], *resource.adapter.cells(request, obj)]}
+    if include == "Object":
+        row["object"] = obj
+    elif include != "None":
+        row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                         "metadata": obj["metadata"]}
+    return row
 
 
 # -- selectors
 
 def select(objs: list[Object], request: web.Request) -> list[Object]:
     """Objects matching `labelSelector` and `fieldSelector` (only metadata.name)."""
-    labels = parse_label_selector(request.query.get("labelSelector", ""))
-    names = parse_field_selector(request.query.get("fieldSelector", ""))
-    return [o for o in objs
-            if all(test((o["metadata"].get("labels") or {})) for test in labels)
-            and all(test(o["metadata"]["name"]) for test in names)]
+    selection = listing.Selection(request)
+    return [o for o in objs if selection(o)]
