@@ -72,16 +72,17 @@ class Selection:
                 and all(test(obj["metadata"]["name"]) for test in self.names))
 
 
-async def objects(resource: Resource, request: web.Request,
-                  after: str | None) -> AsyncIterator[Object]:
-    """Every object after `after`, in name order, read PAGE at a time."""
+async def objects(resource: Resource, request: web.Request, after: str | None,
+                  first: int = PAGE) -> AsyncIterator[Object]:
+    """Every object after `after`, in name order: `first` of them, then PAGE at a time."""
+    size = first
     while True:
-        page = await _page(resource, request, after, PAGE)
+        page = await _page(resource, request, after, size)
         for obj in page:
             yield obj
-        if len(page) < PAGE:
+        if len(page) < size:
             return
-        after = page[-1]["metadata"]["name"]
+        after, size = page[-1]["metadata"]["name"], PAGE
 
 
 async def _page(resource: Resource, request: web.Request, after: str | None,
@@ -114,7 +115,7 @@ async def respond(resource: Resource, request: web.Request, head: dict[str, Any]
         return http.respond_json(await _whole(resource, request, selection, after, head,
                                               items, shown))
     found, more = [], False
-    async for obj in objects(resource, request, after):
+    async for obj in objects(resource, request, after, first=size + 1):
         if len(found) == size:
             more = True
             break

@@ -59,7 +59,7 @@ def parse_yaml(raw: bytes) -> Any:
         raise _bad(str(exc)) from None
     except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         # ValueError: an integer beyond Python's digit limit
-        raise _bad(f"the body is not valid YAML: {str(exc)[:200]}") from None
+        raise _bad(f"the body is not valid YAML: {' '.join(str(exc).split())[:200]}") from None
 
 
 def _json_like(value: Any) -> Any:
