@@ -159,9 +159,13 @@ def attacks(scale: str) -> list[tuple[str, str, str, object, str]]:
          f"{TOKENS}?labelSelector=a{spaces.replace(' ', '+')}!", None, ""),
         ("selector: fieldSelector=metadata.name=a + 7,900 spaces + b", "GET",
          f"{TOKENS}?fieldSelector=metadata.name%3Da{spaces.replace(' ', '+')}b", None, ""),
-        ("json patch: 100 copies of a 10,000-node value (worst in caps)", "PATCH",
+        ("json patch: 100 copies of a 10,000-node value", "PATCH",
          f"{TOKENS}/own", json.dumps([{"op": "add", "path": "/x", "value": [[]] * 10_000}]
                                      + [{"op": "copy", "from": "/x", "path": "/y"}] * 99
+                                     ).encode(), "application/json-patch+json"),
+        ("json patch: 30 KB value + 900 adds (worst in caps)", "PATCH",
+         f"{TOKENS}/own", json.dumps([{"op": "add", "path": "/x", "value": [[]] * 10_000}]
+                                     + [{"op": "add", "path": "/z", "value": 1}] * 900
                                      ).encode(), "application/json-patch+json"),
         ("apply yaml: 64 KB of '- - - -' lines (worst in caps)", "PATCH", f"{TOKENS}/own",
          b"- - - -\n" * 8000, "application/apply-patch+yaml"),

@@ -88,6 +88,19 @@ async def test_a_json_patch_holds_at_most_the_operation_cap(mallory):
     assert fine.status == 200
 
 
+async def test_json_patch_copies_are_budgeted_by_max_body_bytes(mallory):
+    """100 copies of a 30 KB value stayed under the size limit (each replaced the last)
+    and cost a second of CPU; copies now total at most max_body_bytes."""
+    ops = [{"op": "add", "path": "/x", "value": [[]] * 10_000}]
+    ops += [{"op": "copy", "from": "/x", "path": "/y"}] * 99
+    reply = await send(mallory, json.dumps(ops).encode(), JSON_PATCH)
+    assert reply.status == 413
+    assert "may copy at most max_body_bytes (65536 bytes) in all" in reply.body["message"]
+    moves = ops[:1] + [{"op": "move", "from": "/x", "path": "/y"},
+                       {"op": "move", "from": "/y", "path": "/x"}] * 200
+    assert (await send(mallory, json.dumps(moves).encode(), JSON_PATCH)).status == 200
+
+
 async def test_a_merge_patch_may_not_grow_the_object_past_max_body_bytes(make_api, config):
     api = await make_api(config, max_body_bytes=4096)
     await create(api, "own")

@@ -3,9 +3,9 @@
 server-side apply (the applied fields merged; no field ownership is tracked).
 
 A patch may not make more than it is: a JSON patch holds at most `MAX_OPERATIONS`
-operations and the document may never outgrow `max_bytes` (the server's
-`max_body_bytes`), checked after every operation, so each operation copies and
-measures at most that much (a `copy` that doubles the document stops at the limit).
+operations, its `copy` operations copy at most `max_bytes` (the server's
+`max_body_bytes`) in all, and the document may never outgrow `max_bytes`, checked after
+every operation (a `copy` that doubles the document stops at the limit).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ JSON_PATCH = "application/json-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 APPLY = "application/apply-patch+yaml"
 TYPES = (JSON_PATCH, MERGE, STRATEGIC, APPLY)
-MAX_OPERATIONS = 100  # Kubernetes allows 10,000 (in Go); kubectl sends a handful
+MAX_OPERATIONS = 1000  # Kubernetes allows 10,000; kubectl sends a handful
 NO_LIMIT = 1 << 62
 
 
@@ -102,9 +102,16 @@ def json_patch(target: dict[str, Any], operations: Any,
                        f"the allowed maximum operations in a JSON patch is {MAX_OPERATIONS}, "
                        f"got {len(operations)}")
     doc: Any = _copy(target)
+    copied = 0
     for operation in operations:
         if not isinstance(operation, dict) or not isinstance(operation.get("path"), str):
             raise bad_patch(f"invalid operation {brief(operation)}")
+        if operation.get("op") == "copy" and isinstance(operation.get("from"), str):
+            copied += json_size(_get(doc, operation["from"]))
+            if copied > max_bytes:
+                raise ApiError(413, "RequestEntityTooLarge",
+                               f"a JSON patch may copy at most max_body_bytes ({max_bytes} "
+                               "bytes) in all")
         doc = _operate(doc, operation)
         if operation.get("op") in ("add", "copy", "replace"):
             check_size(doc, max_bytes)
@@ -131,9 +138,11 @@ def _operate(doc: Any, op: dict[str, Any]) -> Any:
         source = op.get("from")
         if not isinstance(source, str):
             raise bad_patch(f"{kind} needs from")
-        value = _copy(_get(doc, source))
-        if kind == "move":
+        value = _get(doc, source)
+        if kind == "move":  # the value leaves its place: no copy needed
             doc = _remove(doc, source)
+        else:
+            value = _copy(value)
         return _add(doc, path, value)
     raise bad_patch(f"unknown operation {brief(kind)}")
 
