@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from shim.errors import ApiError
+from shim.errors import ApiError, forbidden
 from shim.store.base import Store, TokenQuery
 
 MAX_METADATA_BYTES = 32 * 1024
@@ -28,7 +28,7 @@ def check_metadata(labels: Mapping | None, annotations: Mapping | None,
     if size > MAX_METADATA_BYTES:
         rule = (f"labels and annotations together must have at most {MAX_METADATA_BYTES} "
                 "bytes (keys and values, UTF-8): the metadata size cap")
-        raise ApiError(422, "Invalid", f"{field}: Too long: {size} bytes; {rule}",
+        raise ApiError(422, "InvalidBodyContent", f"{field}: Too long: {size} bytes; {rule}",
                        [{"field": field, "value": f"{size} bytes", "rule": rule}])
 
 
@@ -45,6 +45,5 @@ class TokenCap:
         live = await self.store.count_tokens(TokenQuery(
             now=now, user_id=user_id, not_kind=SESSION, expired=False, limit=self.per_user))
         if live >= self.per_user:
-            raise ApiError(403, "Forbidden",
-                           f"exceeded quota: user {user_id} has {live} live tokens, the most "
-                           f"max_tokens_per_user allows; delete some (or let them expire) first")
+            raise forbidden(f"exceeded quota: user {user_id} has {live} live tokens, the most "
+                            "max_tokens_per_user allows; delete some (or let them expire) first")
