@@ -1,7 +1,6 @@
 """Kube lists as Kubernetes pages them: `limit`, an opaque `continue`, `remainingItemCount`.
 
-Objects are read from the adapter a page (`PAGE`) at a time, in name order, and never
-held whole: a list without `limit` is written out page by page into the one body it
+Objects are read from the adapter `READ` at a time, in name order, and never held whole: a list without `limit` is written out page by page into the one body it
 answers with; a list with one holds at most min(limit, PAGE) objects (a server may
 return fewer than `limit`, with a `continue`, as Kubernetes says clients must expect).
 A `continue` names where the next page starts, so it never expires (no 410); unlike
@@ -11,6 +10,7 @@ Kubernetes' snapshot, a later page shows the objects as they are when it is read
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -24,7 +24,8 @@ from shim.faces import http
 from shim.faces.kube.resource import Object, Resource
 from shim.faces.kube.selectors import parse_field_selector, parse_label_selector
 
-PAGE = 500  # kubectl's default --chunk-size
+PAGE = 500  # kubectl's default --chunk-size: the most objects a page holds
+READ = 100  # objects read from the store at once (up to 3 MB of metadata)
 _VERSION = "meta.k8s.io/v1"
 
 
@@ -73,16 +74,18 @@ class Selection:
 
 
 async def objects(resource: Resource, request: web.Request, after: str | None,
-                  first: int = PAGE) -> AsyncIterator[Object]:
-    """Every object after `after`, in name order: `first` of them, then PAGE at a time."""
-    size = first
+                  first: int = READ) -> AsyncIterator[Object]:
+    """Every object after `after`, in name order: `first` of them, then READ at a time,
+    letting other requests run between reads (SQLite reads on the event loop)."""
+    size = min(first, READ)
     while True:
         page = await _page(resource, request, after, size)
         for obj in page:
             yield obj
         if len(page) < size:
             return
-        after, size = page[-1]["metadata"]["name"], PAGE
+        after, size = page[-1]["metadata"]["name"], READ
+        await asyncio.sleep(0)
 
 
 async def _page(resource: Resource, request: web.Request, after: str | None,
