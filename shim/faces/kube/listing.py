@@ -1,7 +1,8 @@
 """Kube lists as Kubernetes pages them: `limit`, an opaque `continue`, `remainingItemCount`.
 
-Objects are read from the adapter `READ` at a time, in name order, and never held whole: a list without `limit` is written out page by page into the one body it
-answers with; a list with one holds at most min(limit, PAGE) objects (a server may
+Objects are read from the adapter `READ` at a time, in name order, and never held
+whole: a list without `limit` is written out as it is read into the one body it answers
+with; a list with one holds at most min(limit, PAGE) objects (a server may
 return fewer than `limit`, with a `continue`, as Kubernetes says clients must expect).
 A `continue` names where the next page starts, so it never expires (no 410); unlike
 Kubernetes' snapshot, a later page shows the objects as they are when it is read. A
