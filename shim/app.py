@@ -17,6 +17,7 @@ from shim.config import Config, where
 from shim.core.auth import Authenticator
 from shim.core.ext_tokens import ExtTokenService
 from shim.core.features import FeatureService
+from shim.core.limits import TokenCap
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
@@ -55,15 +56,16 @@ def create_app(
     store = store or open_store(config.db, workers=config.workers)
     settings = SettingsService(store, schemas, config.pinned_settings)
     features = FeatureService(store, config.token_hashing_default)
+    cap = TokenCap(store, config.max_tokens_per_user)
     app[CONFIG] = config
     app[SCHEMAS] = schemas
     app[CATALOG] = Catalog(table.OPERATIONS, table.EMBEDDED_TYPES, schemas.documents)
     app[CLOCK] = clock
     app[CORE] = Core(
         store=store, settings=settings, features=features, users=UserService(store),
-        tokens=TokenService(store, settings, features, config.clusters),
+        tokens=TokenService(store, settings, features, config.clusters, cap=cap),
         auth=Authenticator(store, settings),
-        ext_tokens=ExtTokenService(store, settings, config.clusters),
+        ext_tokens=ExtTokenService(store, settings, config.clusters, cap=cap),
     )
     app[METRICS] = metrics
     app[THROTTLE] = LoginThrottle(config, store)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
+
+SHOWN = 80  # characters of a value that an error message quotes
 
 
 @dataclass
@@ -51,7 +54,7 @@ def invalid(message: str, details: list[dict[str, Any]] | None = None) -> ApiErr
 
 def invalid_field(name: str, value: Any, rule: str, code: str = "InvalidBodyContent") -> ApiError:
     detail = {"field": name, "value": value, "rule": rule}
-    return ApiError(422, code, f"{name}: {value!r} {rule}", [detail])
+    return ApiError(422, code, f"{name}: {brief(value)} {rule}", [detail])
 
 
 def conflict(message: str) -> ApiError:
@@ -62,8 +65,67 @@ def server_error() -> ApiError:
     return ApiError(500, "ServerError", "internal error; nothing was committed")
 
 
+def brief(value: Any, limit: int = SHOWN) -> str:
+    """`value` as JSON (strings escaped, never a raw newline), cut to about `limit`
+    characters with "...". It reads no more of `value` than it prints, so an error can
+    quote any instance, however large or shared its parts are."""
+    return _cut(value, limit)[0]
+
+
+def bounded(value: Any, limit: int = 4 * SHOWN) -> Any:
+    """`value` itself when it prints within `limit`, else its `brief` form: what the
+    details of an error may carry."""
+    text, cut = _cut(value, limit)
+    return text if cut else value
+
+
+def _cut(value: Any, limit: int) -> tuple[str, bool]:
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return json.dumps(value, ensure_ascii=False), False
+        return json.dumps(value[:limit - 3] + "...", ensure_ascii=False), True
+    text = ""
+    for piece in _pieces(value, limit):
+        text += piece
+        if len(text) > limit:
+            return text[:limit - 3] + "...", True
+    return text, False
+
+
+def _pieces(value: Any, limit: int) -> Iterator[str]:
+    if isinstance(value, dict):
+        yield "{"
+        for n, (key, item) in enumerate(value.items()):
+            yield ("," if n else "") + _scalar(str(key), limit) + ":"
+            yield from _pieces(item, limit)
+        yield "}"
+    elif isinstance(value, (list, tuple)):
+        yield "["
+        for n, item in enumerate(value):
+            yield "," if n else ""
+            yield from _pieces(item, limit)
+        yield "]"
+    else:
+        yield _scalar(value, limit)
+
+
+def _scalar(value: Any, limit: int) -> str:
+    if isinstance(value, str):
+        return json.dumps(value[:limit + 1], ensure_ascii=False)
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    try:
+        return (str(value) if isinstance(value, (int, float)) else repr(value))[:limit + 1]
+    except ValueError:  # an int beyond Python's digit limit
+        return "(a number too long to print)"
+
+
 def render(face: str, err: ApiError) -> dict[str, Any]:
-    """The body of an error response on `face` ("v3", "terraform" or "kube")."""
+    """The body of an error response on `face` ("v3", "terraform" or "kube"); the details
+    quote values bounded (`bounded`), whatever raised the error put in them."""
+    if err.details:
+        err.details = [d | {"value": bounded(d["value"])} if "value" in d else d
+                       for d in err.details]
     if face == "kube":
         return _kube_status(err)
     if face == "terraform":
@@ -127,4 +189,4 @@ def _kube_status(err: ApiError) -> dict[str, Any]:
 
 
 def _show(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    return brief(value)

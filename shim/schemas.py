@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from shim import resources
-from shim.errors import ApiError
+from shim.errors import ApiError, brief
 from shim.schema_gate import compile_gate
 
 
@@ -81,10 +81,11 @@ def _rule(error: ValidationError) -> str:
         "required": lambda: "is required",
         "additionalProperties": lambda: "is not a known field",
         "minProperties": lambda: f"must have at least {v} field(s)",
+        "maxProperties": lambda: f"must have at most {v} field(s)",
     }
-    return rules.get(error.validator, lambda: error.message)()
+    # jsonschema's own message quotes the instance: cut it
+    return rules.get(error.validator, lambda: brief(error.message)[1:-1])()
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value) if value is not None else "(missing)"
-    return text if len(text) <= 80 else text[:77] + "..."
+    return "(missing)" if value is None else brief(value)

@@ -19,12 +19,14 @@ keep their bare name as id (a legacy row): found by name for their owner only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass, replace
 from typing import Callable
 
 from shim import crypto
+from shim.core.limits import TokenCap, check_metadata
 from shim.core.principal import Principal
 from shim.core.scope import Scope, scope_of
 from shim.core.settings import SettingsService
@@ -43,6 +45,7 @@ _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")  # fullmatch only
 OWNER_SEP = ":"
 _RETRIES = 10
 _PAGE = 1000
+_COUNTED = 100_000  # remainingItemCount is left out beyond this many
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +175,9 @@ class NewExtToken:
 
 
 class ExtTokenService:
-    def __init__(self, store: Store, settings: SettingsService, clusters) -> None:
+    def __init__(self, store: Store, settings: SettingsService, clusters,
+                 cap: TokenCap | None = None) -> None:
+        self.cap = cap
         self.store = store
         self.settings = settings
         self.clusters = frozenset(clusters)
@@ -204,6 +209,7 @@ class ExtTokenService:
                 raise exists(want.name)
         ttl = self._derived_ttl(scope, clamp(want.ttl, self._max()), now)
         meta = Meta(want.kind or "", _user_labels(want.labels), dict(want.annotations or {}), now)
+        await self._within_caps(actor.user.id, meta, now)
         secret = crypto.new_secret()
         for _ in range(_RETRIES):
             name = want.name or f"token-{crypto.new_suffix()}"
@@ -223,6 +229,11 @@ class ExtTokenService:
                 if want.name:
                     raise exists(want.name) from None
         raise ApiError(503, "ServiceUnavailable", "could not allocate a token name; try again")
+
+    async def _within_caps(self, user_id: str, meta: Meta, now: int) -> None:
+        check_metadata(meta.labels, meta.annotations)
+        if self.cap is not None:
+            await self.cap.check(user_id, now)
 
     @staticmethod
     def _derived_ttl(scope: Scope, spec_ttl: int, now: int) -> int:
@@ -250,23 +261,39 @@ class ExtTokenService:
     async def list(self, actor: Principal, now: int) -> list[Token]:
         """Admins see every ext token, users only their own (the owner filter is ANDed
         with any selector the face applies afterwards: no label can widen it)."""
-        scope = self.scope(actor)
-        owner = None if actor.is_admin and not scope.cluster else actor.user.id
         found: list[Token] = []
         after = None
         while True:
-            page = await self.store.list_tokens(
-                TokenQuery(now=now, user_id=owner, kind=EXT, after=after, limit=_PAGE,
-                           cluster_id=scope.cluster or None))
+            page = await self.page(actor, now, after, _PAGE)
             found += page
             if len(page) < _PAGE:
                 return found
             after = page[-1].id
 
+    async def page(self, actor: Principal, now: int, after: str | None,
+                   size: int) -> list[Token]:
+        """Up to `size` of the tokens `list` gives, by name, after `after`."""
+        return await self.store.list_tokens(self._query(actor, now, after, size))
+
+    async def count_after(self, actor: Principal, now: int, after: str) -> int | None:
+        """How many of the tokens `list` gives come after `after`; None beyond _COUNTED
+        (counting more would cost more than the page)."""
+        counted = await self.store.count_tokens(self._query(actor, now, after, _COUNTED))
+        return None if counted >= _COUNTED else counted
+
+    def _query(self, actor: Principal, now: int, after: str | None, limit: int) -> TokenQuery:
+        """The ext tokens `actor` may list: an unscoped admin's are everyone's, anyone
+        else's their own, within their cluster scope."""
+        scope = self.scope(actor)
+        owner = None if actor.is_admin and not scope.cluster else actor.user.id
+        return TokenQuery(now=now, user_id=owner, kind=EXT, after=after, limit=limit,
+                          cluster_id=scope.cluster or None)
+
     async def update(self, actor: Principal, name: str, now: int,
                      desire: Callable[[Token], Desired], *, dry_run: bool = False) -> Token:
         """Apply what `desire(stored token)` asks under Rancher's update rules, decided on
-        the row as locked for the write. Nothing changed: the stored token, unbumped."""
+        the stored row and written only if it is still that version (compare-and-swap).
+        Nothing changed: the stored token, unbumped."""
 
         def change(token: Token) -> Token:
             if not self._visible(actor, token):
@@ -278,10 +305,24 @@ class ExtTokenService:
         found = await self.get(actor, name)
         if dry_run:
             return change(found)
-        updated = await self.store.change_token(found.id, change)
-        if updated is None:
-            raise not_found(name)
-        return updated
+        return await self._swap(found.id, name, change)
+
+    async def _swap(self, stored: str, name: str, change: Callable[[Token], Token]) -> Token:
+        """`change` is computed outside any transaction (a patch may take a while: no write
+        lock is held meanwhile), then written only if the row is still the version it was
+        computed from; a few retries on a race, then 409."""
+        for attempt in range(_RETRIES):
+            token = await self.store.get_token(stored)
+            if token is None:
+                raise not_found(name)
+            new = change(token)
+            if new == token:
+                return token
+            try:
+                return await self.store.update_token(new)
+            except Conflict:
+                await asyncio.sleep(0.005 * attempt)  # lets a stale row cache look again
+        raise changed(name)
 
     def _changed(self, token: Token, want: Desired, now: int, shown: str) -> Token:
         """`shown`: the token's name as the caller addresses it."""
@@ -315,6 +356,7 @@ class ExtTokenService:
         )
         if updated == token and new_meta == meta:
             return token
+        check_metadata(new_meta.labels, new_meta.annotations)
         return replace(updated, meta=replace(new_meta, updated=now).dump())
 
     async def delete(self, actor: Principal, name: str, *, dry_run: bool = False) -> Token:

@@ -6,7 +6,7 @@ import asyncio
 import re
 from typing import Any, Mapping
 
-from shim.errors import ApiError
+from shim.errors import ApiError, brief
 from shim.schemas import Schemas
 from shim.settings_catalog import (
     BOOLEAN_SETTINGS,
@@ -184,4 +184,4 @@ class SettingsService:
 
 
 def _show(value: Any) -> str:
-    return '"' + value + '"' if isinstance(value, str) else repr(value)
+    return brief(value) if isinstance(value, str) else repr(value)

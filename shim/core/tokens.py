@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterable
 from shim import crypto, policy
 from shim.core.ext_tokens import EXT
 from shim.core.features import FeatureService
+from shim.core.limits import SESSION, TokenCap, check_metadata
 from shim.core.principal import Principal
 from shim.core.scope import Scope, require_unscoped, scope_of
 from shim.core.settings import SettingsService
@@ -38,8 +39,9 @@ class NewToken:
 class TokenService:
     def __init__(
         self, store: Store, settings: SettingsService, features: FeatureService,
-        clusters: Iterable[str],
+        clusters: Iterable[str], cap: TokenCap | None = None,
     ) -> None:
+        self.cap = cap
         self.store = store
         self.settings = settings
         self.features = features
@@ -56,6 +58,7 @@ class TokenService:
         scope.owner_for(user_id)
         owner = await self._owner(actor, user_id)
         cluster = scope.cluster_for(self._cluster(cluster_id), "clusterId")
+        check_metadata(labels, annotations, "labels")
         meta = token_meta(_own_labels(labels or {}), annotations or {})
         if kind in SYSTEM_KINDS:
             if not actor.is_admin:
@@ -110,6 +113,8 @@ class TokenService:
 
     async def _insert(self, user_id: str, kind: str, now: int, *, ttl: int, requested: int,
                       **fields: Any) -> NewToken:
+        if self.cap is not None and kind != SESSION:
+            await self.cap.check(user_id, now)
         secret = crypto.new_secret()
         hashing = self.features.hashing
         for _ in range(_RETRIES):
@@ -206,6 +211,7 @@ class TokenService:
         if "labels" in changes or "annotations" in changes:
             labels = _own_labels(changes.get("labels", token.labels) or {})
             annotations = changes.get("annotations", token.annotations) or {}
+            check_metadata(labels, annotations, "labels")
             updated = replace(updated, meta=token_meta(labels, annotations))
         if "ttl" in changes and changes["ttl"] != token.ttl_requested:
             updated = replace(updated, **self._new_ttl(actor, token, changes["ttl"]))

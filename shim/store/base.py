@@ -207,6 +207,11 @@ class Store(abc.ABC):
                             idle_ms: int = 0) -> int:
         """Delete up to `batch` dead tokens (see TokenQuery.expired); return how many."""
 
+    async def count_tokens(self, query: TokenQuery) -> int:
+        """How many tokens match `query` (after `query.after`, when given), counting at most
+        query.limit of them: the cost is bounded by the limit, not by the matches."""
+        raise NotImplementedError
+
     async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
                                    idle_ms: int = 0) -> dict[tuple[str, bool], int]:
         """{(kind, expired at `now`): count} in one GROUP BY over tokens, for metrics."""

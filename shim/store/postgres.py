@@ -207,6 +207,10 @@ class PostgresStore(Store):
         text, params = sql.list_tokens(query)
         return [sql.token_from(r) for r in await self.pool.fetch(sql.numbered(text), *params)]
 
+    async def count_tokens(self, query: TokenQuery) -> int:
+        text, params = sql.count_tokens(query)
+        return await self.pool.fetchval(sql.numbered(text), *params)
+
     async def update_token(self, token: Token) -> Token:
         if await self._write(sql.UPDATE_TOKEN, *sql.update_token_params(token), rows=True) != 1:
             raise Conflict(f"token {token.id} changed concurrently")

@@ -179,6 +179,19 @@ def token_and_user_from(row) -> tuple[Token, User]:
 
 def list_tokens(q: TokenQuery) -> tuple[str, list]:
     """The SELECT for a TokenQuery; every filter uses an index or a cheap predicate."""
+    clause, params = _token_filters(q)
+    params.append(q.limit)
+    return f"SELECT {TOKEN_COLUMNS} FROM tokens{clause} ORDER BY id LIMIT ?", params
+
+
+def count_tokens(q: TokenQuery) -> tuple[str, list]:
+    """Up to q.limit matching tokens counted (`after` applies, as in list_tokens)."""
+    clause, params = _token_filters(q)
+    params.append(q.limit)
+    return f"SELECT count(*) FROM (SELECT 1 FROM tokens{clause} LIMIT ?) AS found", params
+
+
+def _token_filters(q: TokenQuery) -> tuple[str, list]:
     where, params = [], []
 
     def add(clause: str, *values) -> None:
@@ -205,8 +218,7 @@ def list_tokens(q: TokenQuery) -> tuple[str, list]:
     if q.after is not None:
         add("id > ?", q.after)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    params.append(q.limit)
-    return f"SELECT {TOKEN_COLUMNS} FROM tokens{clause} ORDER BY id LIMIT ?", params
+    return clause, params
 
 
 def deaths(now: int, session_ms: int, idle_ms: int) -> list[tuple[str, list]]:

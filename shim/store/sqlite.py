@@ -255,6 +255,10 @@ class SqliteStore(Store):
         text, params = sql.list_tokens(query)
         return [sql.token_from(r) for r in self.db.execute(text, params)]
 
+    async def count_tokens(self, query: TokenQuery) -> int:
+        text, params = sql.count_tokens(query)
+        return self.db.execute(text, params).fetchone()[0]
+
     async def update_token(self, token: Token) -> Token:
         with self._tx() as db:
             changed = db.execute(sql.UPDATE_TOKEN, sql.update_token_params(token)).rowcount

@@ -306,6 +306,18 @@ async def test_token_list_pages_combine_with_filters(listed):
     assert await ids(listed, user_id="u-1", after="t-b", limit=5) == ["t-e"]
 
 
+@pytest.mark.parametrize("filters, expected", LIST_CASES.values(), ids=LIST_CASES.keys())
+async def test_token_count_counts_what_the_list_returns(listed, filters, expected):
+    assert await listed.count_tokens(TokenQuery(now=NOW, **filters)) == len(expected)
+
+
+async def test_token_count_stops_at_the_limit_and_starts_after(listed):
+    assert await listed.count_tokens(TokenQuery(now=NOW, limit=2)) == 2
+    assert await listed.count_tokens(TokenQuery(now=NOW, after="t-c")) == 2
+    live_not_sessions = TokenQuery(now=NOW, user_id="u-1", not_kind="session", expired=False)
+    assert await listed.count_tokens(live_not_sessions) == 1
+
+
 async def test_purge_deletes_expired_tokens_in_batches(store):
     await add_users(store, "u-1")
     for n in range(5):

@@ -6,7 +6,7 @@ from shim.core.ext_tokens import clamp, extends
 from shim.errors import ApiError
 from shim.faces.kube import patches
 from shim.faces.kube.humanize import human_duration
-from shim.faces.kube.rest import parse_field_selector, parse_label_selector
+from shim.faces.kube.selectors import parse_field_selector, parse_label_selector
 
 MIN = 60_000
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shim.errors import ApiError
+from shim.errors import ApiError, brief
 
 
 def subject(resource, name: str | None = None) -> dict[str, str]:
@@ -33,7 +33,7 @@ def invalid(resource, name: str, field: str, value, rule: str) -> ApiError:
     """422 Invalid with one cause: kubectl prints `The <Kind> "<name>" is invalid: ...`."""
     return ApiError(
         422, "Invalid", f'{resource.kind}.{resource.group} "{name}" is invalid: {field}: '
-        f"Invalid value: {value!r}: {rule}",
+        f"Invalid value: {brief(value)}: {rule}",
         [{"field": field, "value": value, "rule": rule}],
         subject={"name": name, "group": resource.group, "kind": resource.kind},
     )

@@ -1,37 +1,80 @@
 """The PATCH bodies kubectl sends: JSON merge patch, JSON patch, strategic merge patch
 (as a merge patch without its `$` directives: no served type has keyed lists) and
-server-side apply (the applied fields merged; no field ownership is tracked)."""
+server-side apply (the applied fields merged; no field ownership is tracked).
+
+A patch may not make more than it is: a JSON patch holds at most `MAX_OPERATIONS`
+operations, its `copy` operations copy at most `max_bytes` (the server's
+`max_body_bytes`) in all, and the document may never outgrow `max_bytes`, checked after
+every operation (a `copy` that doubles the document stops at the limit).
+"""
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
-from shim.errors import ApiError
+import orjson
+
+from shim.errors import ApiError, brief
 
 MERGE = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 APPLY = "application/apply-patch+yaml"
 TYPES = (JSON_PATCH, MERGE, STRATEGIC, APPLY)
+MAX_OPERATIONS = 1000  # Kubernetes allows 10,000; kubectl sends a handful
+NO_LIMIT = 1 << 62
 
 
-def apply(content_type: str, target: dict[str, Any], patch: Any) -> dict[str, Any]:
-    """`target` with `patch` applied; `target` itself is left alone."""
+def apply(content_type: str, target: dict[str, Any], patch: Any,
+          max_bytes: int = NO_LIMIT) -> dict[str, Any]:
+    """`target` with `patch` applied, never larger than `max_bytes` as JSON; `target`
+    itself is left alone."""
     if content_type == JSON_PATCH:
-        return json_patch(target, patch)
+        return json_patch(target, patch, max_bytes)
     if not isinstance(patch, dict):
         raise bad_patch("the patch must be a JSON object")
     if content_type == STRATEGIC:
         patch = _without_directives(patch)
-    return merge_patch(target, patch)
+    patched = merge_patch(target, patch)
+    check_size(patched, max_bytes)
+    return patched
+
+
+def check_size(doc: Any, max_bytes: int) -> None:
+    """413 when `doc` as JSON is larger than `max_bytes` (or nests beyond what any
+    serialiser here takes)."""
+    if json_size(doc) > max_bytes:
+        raise ApiError(413, "RequestEntityTooLarge",
+                       f"the patched object is larger than max_body_bytes ({max_bytes} bytes)")
+
+
+def json_size(doc: Any) -> int:
+    try:
+        return len(orjson.dumps(doc))
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, or deeper than 255 levels
+        try:
+            return len(json.dumps(doc))
+        except (RecursionError, ValueError):
+            raise bad_patch("the patched object is nested too deeply") from None
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy, through orjson (C) where it can: deepcopy is ten times slower."""
+    if not isinstance(value, (dict, list)):
+        return value
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except orjson.JSONEncodeError:
+        return copy.deepcopy(value)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return _copy(patch)
+    result = _copy(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -48,15 +91,30 @@ def _without_directives(patch: Any) -> Any:
     return patch
 
 
-def json_patch(target: dict[str, Any], operations: Any) -> dict[str, Any]:
-    """RFC 6902: add, remove, replace, move, copy, test."""
+def json_patch(target: dict[str, Any], operations: Any,
+               max_bytes: int = NO_LIMIT) -> dict[str, Any]:
+    """RFC 6902: add, remove, replace, move, copy, test; at most MAX_OPERATIONS of them,
+    the document within `max_bytes` after each."""
     if not isinstance(operations, list):
         raise bad_patch("a JSON patch must be a list of operations")
-    doc: Any = copy.deepcopy(target)
+    if len(operations) > MAX_OPERATIONS:
+        raise ApiError(413, "RequestEntityTooLarge",
+                       f"the allowed maximum operations in a JSON patch is {MAX_OPERATIONS}, "
+                       f"got {len(operations)}")
+    doc: Any = _copy(target)
+    copied = 0
     for operation in operations:
         if not isinstance(operation, dict) or not isinstance(operation.get("path"), str):
-            raise bad_patch(f"invalid operation {operation!r}")
+            raise bad_patch(f"invalid operation {brief(operation)}")
+        if operation.get("op") == "copy" and isinstance(operation.get("from"), str):
+            copied += json_size(_get(doc, operation["from"]))
+            if copied > max_bytes:
+                raise ApiError(413, "RequestEntityTooLarge",
+                               f"a JSON patch may copy at most max_body_bytes ({max_bytes} "
+                               "bytes) in all")
         doc = _operate(doc, operation)
+        if operation.get("op") in ("add", "copy", "replace"):
+            check_size(doc, max_bytes)
     if not isinstance(doc, dict):
         raise bad_patch("the patched document is not an object")
     return doc
@@ -66,32 +124,34 @@ def _operate(doc: Any, op: dict[str, Any]) -> Any:
     kind, path = op.get("op"), op["path"]
     if kind == "test":
         if _get(doc, path) != op.get("value"):
-            raise bad_patch(f"test failed at {path}")
+            raise bad_patch(f"test failed at {brief(path)}")
         return doc
     if kind == "remove":
         return _remove(doc, path)
     if kind in ("add", "replace"):
         if "value" not in op:
-            raise bad_patch(f"{kind} at {path} needs a value")
+            raise bad_patch(f"{kind} at {brief(path)} needs a value")
         if kind == "replace":
             _get(doc, path)
-        return _add(doc, path, copy.deepcopy(op["value"]), replace=kind == "replace")
+        return _add(doc, path, _copy(op["value"]), replace=kind == "replace")
     if kind in ("move", "copy"):
         source = op.get("from")
         if not isinstance(source, str):
             raise bad_patch(f"{kind} needs from")
-        value = copy.deepcopy(_get(doc, source))
-        if kind == "move":
+        value = _get(doc, source)
+        if kind == "move":  # the value leaves its place: no copy needed
             doc = _remove(doc, source)
+        else:
+            value = _copy(value)
         return _add(doc, path, value)
-    raise bad_patch(f"unknown operation {kind!r}")
+    raise bad_patch(f"unknown operation {brief(kind)}")
 
 
 def _tokens(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise bad_patch(f"invalid JSON pointer {path!r}")
+        raise bad_patch(f"invalid JSON pointer {brief(path)}")
     return [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")]
 
 
@@ -106,7 +166,7 @@ def _child(doc: Any, token: str, path: str) -> Any:
         return doc[token]
     if isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
         return doc[int(token)]
-    raise bad_patch(f"path {path} does not exist")
+    raise bad_patch(f"path {brief(path)} does not exist")
 
 
 def _add(doc: Any, path: str, value: Any, replace: bool = False) -> Any:
@@ -126,9 +186,9 @@ def _add(doc: Any, path: str, value: Any, replace: bool = False) -> Any:
             else:
                 parent.insert(int(last), value)
         else:
-            raise bad_patch(f"path {path} does not exist")
+            raise bad_patch(f"path {brief(path)} does not exist")
     else:
-        raise bad_patch(f"path {path} does not exist")
+        raise bad_patch(f"path {brief(path)} does not exist")
     return doc
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from shim.core.features import DESCRIPTIONS
+from shim.core.limits import check_metadata
 from shim.core.scope import require_unscoped
 from shim.core.settings import V3_SETTING_WRITE
 from shim.errors import ApiError
@@ -48,6 +49,8 @@ def _doc_of(obj: Object, old: dict) -> tuple[dict, bool]:
     metadata = obj.get("metadata") or {}
     doc = {"labels": metadata.get("labels") or {}, "annotations": metadata.get("annotations") or {}}
     same = doc == {"labels": old.get("labels") or {}, "annotations": old.get("annotations") or {}}
+    if not same:
+        check_metadata(doc["labels"], doc["annotations"])
     return doc | {"rev": old.get("rev", 0) + (0 if same else 1)}, not same
 
 

@@ -25,6 +25,7 @@ from shim.faces.kube.resource import Desire, Object, column
 from shim.store.base import Token, User
 
 API_VERSION = "ext.cattle.io/v1"
+_OWNERS = web.RequestKey("kube_token_owners", dict)
 
 
 def token_object(token: Token, actor: Principal, now: int, owner: User | None = None,
@@ -107,10 +108,19 @@ class Tokens:
 
     async def list(self, request: web.Request) -> list[Object]:
         actor, now = http.principal(request), http.now(request)
-        core = http.core(request)
-        tokens = await core.ext_tokens.list(actor, now)
-        users = {u.id: u for u in await core.store.list_users()} if actor.is_admin else {}
+        tokens = await http.core(request).ext_tokens.list(actor, now)
+        users = await _owners(request)
         return [token_object(t, actor, now, users.get(t.user_id)) for t in tokens]
+
+    async def page(self, request: web.Request, after: str | None, size: int) -> list[Object]:
+        actor, now = http.principal(request), http.now(request)
+        tokens = await http.core(request).ext_tokens.page(actor, now, after, size)
+        users = await _owners(request)
+        return [token_object(t, actor, now, users.get(t.user_id)) for t in tokens]
+
+    async def count_after(self, request: web.Request, after: str) -> int | None:
+        actor, now = http.principal(request), http.now(request)
+        return await http.core(request).ext_tokens.count_after(actor, now, after)
 
     async def get(self, request: web.Request, name: str) -> Object:
         actor = http.principal(request)
@@ -163,6 +173,15 @@ class Tokens:
             return await pending
         except ApiError as err:
             raise errors.with_subject(err, self.resource, name) from None
+
+
+async def _owners(request: web.Request) -> dict[str, User]:
+    """Every user by id for an admin's list (read once per request), else none."""
+    if not http.principal(request).is_admin:
+        return {}
+    if _OWNERS not in request:
+        request[_OWNERS] = {u.id: u for u in await http.core(request).store.list_users()}
+    return request[_OWNERS]
 
 
 def _ms(stamp: str) -> int:
