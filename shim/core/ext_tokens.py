@@ -282,10 +282,13 @@ class ExtTokenService:
         return None if counted >= _COUNTED else counted
 
     def _query(self, actor: Principal, now: int, after: str | None, limit: int) -> TokenQuery:
-        """The ext tokens `actor` may list: an unscoped admin's are everyone's, anyone
-        else's their own, within their cluster scope."""
+        """The ext tokens `actor` may list, in stored-id order after the token `after`
+        addresses: an unscoped admin's are everyone's, anyone else's their own, within
+        their cluster scope."""
         scope = self.scope(actor)
         owner = None if actor.is_admin and not scope.cluster else actor.user.id
+        if after is not None:
+            after = stored_id(*parse_address(after, actor.user.id))
         return TokenQuery(now=now, user_id=owner, kind=EXT, after=after, limit=limit,
                           cluster_id=scope.cluster or None)
 

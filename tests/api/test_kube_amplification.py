@@ -196,7 +196,7 @@ async def test_a_patch_that_lost_a_race_is_recomputed_on_the_new_version(api, co
         if len(calls) == 1:  # another writer commits between our read and our write
             other = sqlite3.connect(path)
             other.execute("UPDATE tokens SET version = version + 1, description = 'theirs'"
-                          " WHERE id = 'own'")
+                          " WHERE id = ?", (token.id,))
             other.commit()
             other.close()
         from shim.core.ext_tokens import Desired
@@ -214,7 +214,7 @@ async def test_a_patch_that_keeps_losing_races_is_a_409(api, core, config):
 
     def desire(token):
         other = sqlite3.connect(path)
-        other.execute("UPDATE tokens SET version = version + 1 WHERE id = 'own'")
+        other.execute("UPDATE tokens SET version = version + 1 WHERE id = ?", (token.id,))
         other.commit()
         other.close()
         from shim.core.ext_tokens import Desired
