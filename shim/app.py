@@ -33,6 +33,7 @@ from shim.errors import ApiError
 from shim.store import display_url, open_store
 from shim.store.base import Store, StoreUnavailable
 from shim.throttle import THROTTLE, LoginThrottle
+from shim.unparsed import install as answer_unparsable_requests
 
 
 def wall_clock_ms() -> int:
@@ -49,6 +50,7 @@ def create_app(
     door = front_door(config.max_in_flight, metrics, config.body_timeout,
                       screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
+    answer_unparsable_requests(app)  # aiohttp's own 400 would quote the request's bytes
     schemas = Schemas()
     store = store or open_store(config.db, workers=config.workers)
     settings = SettingsService(store, schemas, config.pinned_settings)
