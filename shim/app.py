@@ -26,6 +26,7 @@ from shim.faces.v3.norman import Catalog
 from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
 from shim.metrics import METRICS, Metrics
 from shim.middlewares import front_door
+from shim.origin import ORIGIN, Origin
 from shim.purge import purge_forever
 from shim.routes import add_routes
 from shim.schemas import Schemas
@@ -66,6 +67,7 @@ def create_app(
         ext_tokens=ExtTokenService(store, settings, config.clusters),
     )
     app[METRICS] = metrics
+    app[ORIGIN] = Origin(config)
     app[THROTTLE] = LoginThrottle(config, store)
     audit.setup(app)
     add_routes(app)

@@ -9,6 +9,7 @@ import secrets
 
 from aiohttp import web
 
+from shim import origin
 from shim.errors import ApiError
 from shim.faces.web.negotiate import is_browser
 
@@ -53,5 +54,5 @@ def set_cookie(request: web.Request, response: web.StreamResponse) -> None:
         return  # first: an API client's request parses no cookie here
     if request.cookies.get(COOKIE) or response.prepared:
         return
-    response.set_cookie(COOKIE, token(request), path="/", secure=request.secure,
+    response.set_cookie(COOKIE, token(request), path="/", secure=origin.secure(request),
                         samesite="Strict")

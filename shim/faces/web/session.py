@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shim import origin
 from shim.errors import ApiError
 from shim.faces.public import password_login
 from shim.faces.web import csrf, pages
@@ -36,7 +37,7 @@ async def login_submit(request: web.Request) -> web.Response:
     except ApiError as err:
         return _again(request, err.status, _login_message(err), username, target)
     response = web.Response(status=303, headers={"Location": target, "Cache-Control": "no-store"})
-    response.set_cookie("R_SESS", new.bearer, path="/", httponly=True, secure=request.secure,
+    response.set_cookie("R_SESS", new.bearer, path="/", httponly=True, secure=origin.secure(request),
                         samesite="Lax")
     return response
 
