@@ -233,6 +233,10 @@ OPTIONS: tuple[Option, ...] = (
            "password checks per username before backoff starts", at_least(1)),
     Option("login_throttle_ip_burst", "integer", 20,
            "password checks per client address before backoff starts", at_least(1)),
+    Option("login_concurrent_checks", "integer", 4,
+           "password checks one process runs at once; more get 429 with `Retry-After: 1` at"
+           " once (a user's login from an address it succeeded from before is never refused)",
+           at_least(1)),
     Option("login_throttle_base", "number", 1.0,
            "seconds of the first backoff; doubles per failure", positive),
     Option("login_throttle_max", "number", 300.0, "seconds: the longest backoff", positive),
