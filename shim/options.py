@@ -198,8 +198,10 @@ OPTIONS: tuple[Option, ...] = (
            positive),
     Option("token_hashing_default", "boolean", False, "the default of the `token-hashing` feature"),
     Option("clusters", "list", ("local",), "cluster ids (comma-separated in a flag or variable)"),
-    Option("public_url", "text", None, "base URL used in links and kubeconfigs", public_url,
-           shown_default="the request's host"),
+    Option("public_url", "text", None,
+           "base URL used in links and kubeconfigs; set it behind a proxy (any Host is then"
+           " accepted, and only this URL is written)", public_url,
+           shown_default="the request's Host, when it names this server (Security notes)"),
     Option("server_version", "text", "v2.13.0", "the Rancher version the v3 face reports"),
     Option("log_level", "text", "info", "process log level", choices=LOG_LEVELS),
     Option("log_format", "text", "text",
