@@ -123,3 +123,22 @@ async def test_the_docs_page_cannot_be_framed(api):
     reply = await api.get("/docs")
     assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
     assert reply.headers["X-Frame-Options"] == "DENY"
+
+
+def test_tls_sends_hsts_and_secure_cookies(tmp_path):
+    """The real `serve` over TLS (its self-signed CA), read with urllib."""
+    import ssl
+    import urllib.request
+
+    from tests.live import LiveServer
+
+    server = LiveServer(tmp_path, "--tls-self-signed", scheme="https",
+                        ca_file=tmp_path / "tls" / "ca.pem").start()
+    try:
+        context = ssl.create_default_context(cafile=str(tmp_path / "tls" / "ca.pem"))
+        request = urllib.request.Request(server.url + "/dashboard/login", headers=BROWSER)
+        with urllib.request.urlopen(request, context=context, timeout=30) as resp:
+            assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
+            assert "Secure" in resp.headers["Set-Cookie"]
+    finally:
+        server.stop()
