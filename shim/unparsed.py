@@ -53,8 +53,10 @@ class Protocol(RequestHandler):
         if status >= 500:
             return super().handle_error(request, status, exc, message)
         fault = describe(exc)
-        log.warning("refused an unparsable request from %s: %s (%d)", request.remote, fault,
-                    status)
+        # Not HTTP at all (TLS or a scanner on a plain port) is noise, as aiohttp deems it.
+        level = logging.DEBUG if isinstance(exc, BadHttpMethod) else logging.WARNING
+        log.log(level, "refused an unparsable request from %s: %s (%d)", request.remote, fault,
+                status)
         error = ApiError(status, "BadRequest", f"the request could not be parsed: {fault}")
         response = web.json_response(render("v3", error), status=status)
         response.force_close()
