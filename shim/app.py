@@ -28,6 +28,7 @@ from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
 from shim.metrics import METRICS, Metrics
 from shim.options import password_length
 from shim.middlewares import front_door
+from shim.origin import ORIGIN, Origin
 from shim.purge import purge_forever
 from shim.routes import add_routes
 from shim.schemas import Schemas
@@ -35,6 +36,7 @@ from shim.errors import ApiError
 from shim.store import display_url, open_store
 from shim.store.base import Store, StoreUnavailable
 from shim.throttle import THROTTLE, LoginThrottle
+from shim.unparsed import install as answer_unparsable_requests
 
 
 def wall_clock_ms() -> int:
@@ -52,6 +54,7 @@ def create_app(
                       screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
     app.on_response_prepare.append(headers.guard)  # no header may cost a response
+    answer_unparsable_requests(app)  # aiohttp's own 400 would quote the request's bytes
     schemas = Schemas()
     store = store or open_store(config.db, workers=config.workers)
     settings = SettingsService(store, schemas, config.pinned_settings)
@@ -68,6 +71,7 @@ def create_app(
         ext_tokens=ExtTokenService(store, settings, config.clusters, cap=cap),
     )
     app[METRICS] = metrics
+    app[ORIGIN] = Origin(config)
     app[THROTTLE] = LoginThrottle(config, store)
     audit.setup(app)
     add_routes(app)

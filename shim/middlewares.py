@@ -17,11 +17,10 @@ import time
 
 from aiohttp import web
 
-from shim import policy
+from shim import origin, policy
 from shim.errors import ApiError, forbidden, render, server_error
 from shim.face_paths import not_found_message
 from shim.faces.http import credential
-from shim.faces.v3.render import base_url
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
 from shim.logs import log_request
 from shim.metrics import Metrics
@@ -33,6 +32,8 @@ log = logging.getLogger("shim")
 # back to /v3-public); /ping answers `pong` to anyone, as Rancher's does.
 PUBLIC_PREFIXES = ("/v3-public/", "/v1-public/", "/healthz", "/readyz", "/openapi.json", "/docs",
                    "/metrics", "/ping", "/dashboard/login", "/dashboard/static/")
+# Probes write no URL and must answer whatever Host a load balancer sends.
+HOST_UNCHECKED = frozenset({"/healthz", "/readyz"})
 _REQUEST_ID = re.compile(r"[!-~]{1,200}")
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllow", 413: "RequestEntityTooLarge"}
 # Generated request ids: unique per process (random prefix) and cheap (a counter).
@@ -88,6 +89,8 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
     async def answer(request: web.Request, handler) -> web.StreamResponse:
         nonlocal in_flight
         try:
+            if request.path not in HOST_UNCHECKED:
+                origin.base_url(request)  # 400 unless the Host names this server
             if request.body_exists:
                 await _read_body(request, body_timeout)
             if in_flight >= max_in_flight and request.path != "/healthz":
@@ -117,7 +120,7 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         refused = screen(request)
         if refused is not None:
-            return finish(request, refused)
+            return _edge_headers(request, finish(request, refused))
         started, status = time.perf_counter(), 500
         request[REQUEST_ID] = request_id = _request_id(request)
         try:
@@ -128,14 +131,28 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
                 await _send_and_close(request, response)
         except web.HTTPException as exc:
             status = exc.status
+            _edge_headers(request, exc)
             raise
         finally:
             seconds = time.perf_counter() - started
             metrics.observe(request, status, seconds)
             log_request(request, status, seconds)
-        return finish(request, response)
+        return _edge_headers(request, finish(request, response))
 
     return middleware
+
+
+def _edge_headers(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """HSTS when clients reach the server over https; `no-store` unless the response
+    says how it may be cached (answers may carry a secret: a new token, a kubeconfig)."""
+    if response.prepared:
+        return response
+    headers = response.headers
+    if "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    if origin.secure(request):
+        headers["Strict-Transport-Security"] = origin.HSTS
+    return response
 
 
 async def _send_and_close(request: web.Request, response: web.StreamResponse) -> None:
@@ -167,7 +184,10 @@ def _with_schemas(request: web.Request, response: web.StreamResponse) -> web.Str
         return response
     if response.status == 401 and PRINCIPAL not in request:
         return response
-    response.headers["X-API-Schemas"] = f"{base_url(request)}{path[:3]}/schemas"
+    try:
+        response.headers["X-API-Schemas"] = f"{origin.base_url(request)}{path[:3]}/schemas"
+    except ApiError:  # the Host is refused: no URL to write
+        pass
     return response
 
 

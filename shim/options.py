@@ -202,8 +202,10 @@ OPTIONS: tuple[Option, ...] = (
            positive),
     Option("token_hashing_default", "boolean", False, "the default of the `token-hashing` feature"),
     Option("clusters", "list", ("local",), "cluster ids (comma-separated in a flag or variable)"),
-    Option("public_url", "text", None, "base URL used in links and kubeconfigs", public_url,
-           shown_default="the request's host"),
+    Option("public_url", "text", None,
+           "base URL used in links and kubeconfigs; set it behind a proxy (any Host is then"
+           " accepted, and only this URL is written)", public_url,
+           shown_default="the request's Host, when it names this server (Security notes)"),
     Option("server_version", "text", "v2.13.0", "the Rancher version the v3 face reports"),
     Option("log_level", "text", "info", "process log level", choices=LOG_LEVELS),
     Option("log_format", "text", "text",
@@ -237,6 +239,10 @@ OPTIONS: tuple[Option, ...] = (
            "password checks per username before backoff starts", at_least(1)),
     Option("login_throttle_ip_burst", "integer", 20,
            "password checks per client address before backoff starts", at_least(1)),
+    Option("login_concurrent_checks", "integer", 4,
+           "password checks one process runs at once; more get 429 with `Retry-After: 1` at"
+           " once (a user's login from an address it succeeded from before is never refused)",
+           at_least(1)),
     Option("login_throttle_base", "number", 1.0,
            "seconds of the first backoff; doubles per failure", positive),
     Option("login_throttle_max", "number", 300.0, "seconds: the longest backoff", positive),

@@ -14,6 +14,12 @@ the username's score, and the address it came from is then exempt from that
 username's block (its own address block still applies), so an attacker
 elsewhere cannot keep the user out.
 
+Addresses are counted by network where one holder has many: an IPv6 client by
+its /64 (one host's usual allocation), every loopback address as one. Beside the
+scores, a process runs at most `login_concurrent_checks` password checks at once
+(scrypt is the CPU's): more get a fast 429 before anything is counted, except a
+user coming back from an address they logged in from before.
+
 The scores live in the store (`change_throttle`: the `login_throttle` table
 of PostgreSQL, or of the SQLite file), so all replicas or workers together
 allow one burst; the exemption of known addresses stays per process. Without
@@ -22,6 +28,7 @@ a store (the policy on its own, as the unit tests drive it) they live here.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -134,6 +141,12 @@ class LoginThrottle:
         self.addresses = Backoff(config.login_throttle_ip_burst, *args)
         self.scores = StoreScores(store) if store is not None else MemoryScores()
         self._trusted: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self.max_checking, self.checking = config.login_concurrent_checks, 0
+
+    def busy(self, username: str, address: str) -> bool:
+        """Whether a new password check must wait: the process runs its maximum already,
+        and this is not a user coming back from an address they logged in from."""
+        return self.checking >= self.max_checking and (username, address) not in self._trusted
 
     async def reserve(self, username: str, address: str, now: int,
                       exempt_known: bool = True) -> Reservation | int:
@@ -183,7 +196,22 @@ THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 
 
 def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return address_key(request.remote or "unknown")
+
+
+def address_key(remote: str) -> str:
+    """The network one client holds: an IPv6 /64, an IPv4 address, all of loopback."""
+    try:
+        ip = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return remote
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return "loopback"
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 @asynccontextmanager
@@ -194,8 +222,22 @@ async def password_attempt(request: web.Request, username: str, failure: int = 4
     `exempt_known=False` holds back even an address the user logged in from
     (changepassword: the caller already holds a session, maybe a stolen one).
     """
-    throttle, now = request.app[THROTTLE], request.app[CLOCK]()
-    reserved = await throttle.reserve(username, client_address(request), now, exempt_known)
+    throttle, now, address = request.app[THROTTLE], request.app[CLOCK](), client_address(request)
+    if throttle.busy(username, address):
+        raise ApiError(429, "TooManyRequests", "too many logins at once; retry in 1 second",
+                       headers={"Retry-After": "1"}, reason="busy")
+    throttle.checking += 1
+    try:
+        async with _reserved(throttle, username, address, now, exempt_known, failure):
+            yield
+    finally:
+        throttle.checking -= 1
+
+
+@asynccontextmanager
+async def _reserved(throttle: LoginThrottle, username: str, address: str, now: int,
+                    exempt_known: bool, failure: int) -> AsyncIterator[None]:
+    reserved = await throttle.reserve(username, address, now, exempt_known)
     if not isinstance(reserved, Reservation):
         raise ApiError(429, "TooManyRequests",
                        f"too many failed logins; retry in {reserved} seconds",

@@ -15,7 +15,7 @@ from shim.keys import CONFIG, SCHEMAS
 ASSETS = ("swagger-ui.css", "index.css", "swagger-ui-bundle.js",
           "swagger-ui-standalone-preset.js", "favicon-32x32.png", "favicon-16x16.png")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self'; connect-src 'self'")
+       "script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -49,7 +49,7 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 
 async def page(request: web.Request) -> web.Response:
-    headers = {"Content-Security-Policy": CSP}
+    headers = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY"}
     return web.Response(text=PAGE, content_type="text/html", headers=headers)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shim import origin
 from shim.audit import audit
 from shim.core.tokens import NewToken
 from shim.errors import ApiError
@@ -44,7 +45,7 @@ async def login(request: web.Request) -> web.Response:
     response = http.respond(shown, status=201)
     if body.get("responseType") == "cookie":
         response.set_cookie("R_SESS", new.bearer, path="/", httponly=True,
-                            secure=request.secure, samesite="Lax")
+                            secure=origin.secure(request), samesite="Lax")
     return response
 
 

@@ -83,7 +83,7 @@ async def test_bad_query_parameters_are_422(api):
 async def _slow_body(host: str, port: int, path: str = LOGIN):
     """Headers promising 100000 bytes, then a byte now and then: the client of issue 13.3."""
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  f"Content-Length: 100000\r\n\r\n{{".encode())
     await writer.drain()
     return reader, writer

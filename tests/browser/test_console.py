@@ -206,3 +206,16 @@ def test_login_and_create_a_key_with_the_keyboard_only(server, page):
     page.keyboard.press("Enter")  # submits
     page.locator("#new-key").wait_for(state="visible")
     assert page.evaluate("document.activeElement.id") == "new-key-title"
+
+
+def test_a_wrong_password_is_said_and_the_next_login_lands_in_the_console(server, page):
+    page.goto(server.url + "/dashboard/keys")
+    log_in(page, "admin", "not-the-password-1")
+    alert = page.get_by_role("alert")
+    alert.wait_for(state="visible")
+    assert "Incorrect username or password" in alert.inner_text()
+    assert page.get_by_label("Username").input_value() == "admin"
+    assert "next=%2Fdashboard%2Flogin" not in page.url and "next=/dashboard/login" not in page.url
+    page.get_by_label("Password").fill("admin-password-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server.url}/dashboard/keys")

@@ -6,11 +6,12 @@ no import circle exists anywhere. The layers, top to bottom:
             exec_plugin (the kubectl credential plugin)
   serving   what cli and workers share: the banner, listen errors, the event loop, the run
   app       the app factory and what it wires: app, routes, middlewares, packaged (the
-            start-up check of the package's data, which asks every face for its files)
+            start-up check of the package's data, which asks every face for its files),
+            unparsed (the answer to a request aiohttp cannot parse)
   faces     the HTTP faces, and what is assembled from all of them: faces/*, openapi,
             openapi_paths, metrics (its scrape handler)
   plumbing  what hangs off the app: keys (the AppKeys, faces registered into them), logs,
-            audit, throttle, caches, purge, tls, kubeconfig
+            audit, throttle, caches, purge, tls, kubeconfig, origin (the names served)
   core      the domain, no HTTP: core/*, schemas
   store     store/*
   base      pure pieces every layer uses: config, options, settings_catalog, errors,
@@ -31,10 +32,10 @@ LAYERS = {
     "commands": ["shim.__main__", "shim.cli", "shim.workers", "shim.reset_password",
                  "shim.exec_plugin"],
     "serving": ["shim.serving"],
-    "app": ["shim.app", "shim.routes", "shim.middlewares", "shim.packaged"],
+    "app": ["shim.app", "shim.routes", "shim.middlewares", "shim.packaged", "shim.unparsed"],
     "faces": ["shim.faces", "shim.openapi", "shim.openapi_paths", "shim.metrics"],
     "plumbing": ["shim.keys", "shim.logs", "shim.audit", "shim.throttle", "shim.caches",
-                 "shim.purge", "shim.tls", "shim.kubeconfig"],
+                 "shim.purge", "shim.tls", "shim.kubeconfig", "shim.origin"],
     "core": ["shim.core", "shim.schemas"],
     "store": ["shim.store"],
     "base": ["shim", "shim.config", "shim.options", "shim.settings_catalog", "shim.errors",

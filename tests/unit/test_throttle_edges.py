@@ -155,7 +155,8 @@ def test_the_address_key_is_the_peer_address_or_one_shared_fallback():
     from shim.throttle import client_address
 
     assert client_address(SimpleNamespace(remote="10.0.0.7")) == "10.0.0.7"
-    assert client_address(SimpleNamespace(remote="::1")) == "::1"
+    assert client_address(SimpleNamespace(remote="::1")) == "loopback"  # one for all of it
+    assert client_address(SimpleNamespace(remote="2001:db8::7")) == "2001:db8::/64"
     fallback = client_address(SimpleNamespace(remote=None))
     assert fallback and fallback == client_address(SimpleNamespace(remote=""))
 

@@ -14,6 +14,7 @@ from shim.core.settings import SettingsService
 from shim.faces.v3 import render, table
 from shim.faces.v3.norman import Catalog
 from shim.keys import CATALOG, CONFIG, CORE, Core
+from shim.origin import ORIGIN, Origin
 from shim.schemas import Schemas
 from shim.store.base import Token
 
@@ -25,6 +26,7 @@ ROW = Token(id="token-abcde", user_id="u-1", kind="api", secret="$2:x:y", descri
 def request(host: str = "a.example") -> web.Request:
     app = web.Application()
     app[CONFIG] = Config()
+    app[ORIGIN] = Origin(Config(tls_sans=("a.example", "b.example")))
     settings = SettingsService(None, Schemas(), {})  # the defaults; no store is read
     app[CORE] = Core(None, settings, None, None, None, Authenticator(None, settings), None)
     app[CATALOG] = Catalog(table.OPERATIONS, table.EMBEDDED_TYPES, Schemas().documents)

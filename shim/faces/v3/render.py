@@ -7,33 +7,17 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from shim import policy
-from shim.keys import CATALOG, CONFIG, CORE, PRINCIPAL
+from shim import origin, policy
+from shim.keys import CATALOG, CORE, PRINCIPAL
 from shim.store.base import Token, User
 
 USER_ID_LABEL = "authn.management.cattle.io/token-userId"
 KIND_LABEL = "authn.management.cattle.io/kind"
 
 
-_BASE_URLS: dict[tuple[str, str], str] = {}  # (scheme, Host) -> base URL
-_BASE_URLS_MAX = 256
-
-
 def base_url(request: web.Request) -> str:
-    """The configured public URL, else the request's scheme and host.
-
-    Worked out once per (scheme, Host) seen, not once a request: a token read needs
-    it twice (X-API-Schemas and the links), and the Host header rarely changes."""
-    configured = request.app[CONFIG].public_url
-    if configured:
-        return configured.rstrip("/")
-    key = (request.scheme, request.host)
-    found = _BASE_URLS.get(key)
-    if found is None:
-        if len(_BASE_URLS) >= _BASE_URLS_MAX:  # a client inventing Host headers
-            _BASE_URLS.clear()
-        _BASE_URLS[key] = found = f"{key[0]}://{key[1]}".rstrip("/")
-    return found
+    """The configured public URL, else the request's scheme and (checked) Host."""
+    return origin.base_url(request)
 
 
 def is_admin(request: web.Request) -> bool:

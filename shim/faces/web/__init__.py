@@ -98,7 +98,7 @@ def _page(request: web.Request, response: web.StreamResponse) -> web.StreamRespo
             and negotiate.is_api(path) and negotiate.wants_html(request.headers, request.query))
     if not (console_path or html) or not isinstance(response, web.Response):
         return response
-    if response.status == 401 and PRINCIPAL not in request:
+    if response.status == 401 and PRINCIPAL not in request and path not in PUBLIC:
         return web.Response(status=303, headers={
             "Location": f"{PREFIX}/login?next={_quote(request.path_qs)}",
             "Cache-Control": "no-store"})

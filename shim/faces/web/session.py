@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shim import origin
 from shim.errors import ApiError
 from shim.faces.public import password_login
 from shim.faces.web import csrf, pages
@@ -11,9 +12,15 @@ from shim.faces.web import csrf, pages
 SESSION_DESCRIPTION = "browser session"
 
 
+LOGIN = "/dashboard/login"
+
+
 def safe_next(raw: str | None) -> str:
-    """Only a path on this server: no scheme, no //host, no backslash tricks."""
+    """Only a path on this server: no scheme, no //host, no backslash tricks, and never
+    the login page itself (after a login, it would ask again)."""
     if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return "/dashboard/"
+    if raw.split("?", 1)[0].rstrip("/") == LOGIN:
         return "/dashboard/"
     if not raw.isascii() or not raw.isprintable() or " " in raw:  # no header splitting
         return "/dashboard/"
@@ -36,7 +43,7 @@ async def login_submit(request: web.Request) -> web.Response:
     except ApiError as err:
         return _again(request, err.status, _login_message(err), username, target)
     response = web.Response(status=303, headers={"Location": target, "Cache-Control": "no-store"})
-    response.set_cookie("R_SESS", new.bearer, path="/", httponly=True, secure=request.secure,
+    response.set_cookie("R_SESS", new.bearer, path="/", httponly=True, secure=origin.secure(request),
                         samesite="Lax")
     return response
 
@@ -44,7 +51,7 @@ async def login_submit(request: web.Request) -> web.Response:
 def _login_message(err: ApiError) -> str:
     if err.status == 429:
         return err.message
-    return "Wrong username or password."
+    return "Incorrect username or password."
 
 
 def _again(request: web.Request, status: int, message: str, username: str,
