@@ -62,6 +62,15 @@ def server_error() -> ApiError:
     return ApiError(500, "ServerError", "internal error; nothing was committed")
 
 
+RETRY_AFTER = "2"  # seconds a client waits while the database is away (a failover takes a few)
+
+
+def unavailable() -> ApiError:
+    """The database is away: nothing was committed, retry later (never a 500 for this)."""
+    return ApiError(503, "ServiceUnavailable", "the database is unavailable; retry later",
+                    headers={"Retry-After": RETRY_AFTER}, reason="store-unavailable")
+
+
 def render(face: str, err: ApiError) -> dict[str, Any]:
     """The body of an error response on `face` ("v3", "terraform" or "kube")."""
     if face == "kube":

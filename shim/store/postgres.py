@@ -12,6 +12,16 @@ which empties the cache of every replica (this one at once, on commit). A
 read that overlapped a change is not cached (the generation moved on), and
 the whole cache is dropped every ROWS_MAX_AGE seconds, which bounds what a
 silently dead listener could serve before its heartbeat notices.
+
+High availability: the URL may name several hosts (libpq's
+`postgresql://u@h1:5432,h2:5432/db`); every connection (the pool's and the
+listener's) goes to the first that accepts writes (`target_session_attrs`
+defaults to `read-write` here, so a standby is never written to nor listened
+on). A pooled connection that dies with its server is dropped by asyncpg and
+the next one is made to whichever host is the primary then. No statement
+waits longer than STATEMENT_TIMEOUT nor a connect longer than CONNECT_TIMEOUT:
+`unavailable()` tells the server which failures mean "the database is away"
+(it answers 503 with Retry-After, never 500).
 """
 
 from __future__ import annotations
@@ -43,6 +53,17 @@ ROWS = "rows"  # the NOTIFY payload of a write that changed stored tokens or use
 ROWS_MAX_AGE = 1.0  # seconds a cached token row may be served, whatever happens
 THROTTLE_SWEEP = 256  # every so many throttle changes, delete the rows that mean nothing
 SCRUB_LOCK_TIMEOUT = "10s"  # how long VACUUM FULL tokens may wait for its lock
+CONNECT_TIMEOUT = 5.0  # seconds per connection attempt (asyncpg's default is 60)
+STATEMENT_TIMEOUT = 10.0  # seconds any statement may take, a synchronous COMMIT included
+LISTENER_RETRY_MAX = 2.0  # seconds between listener reconnects, at most
+# Failures that mean the database is away (down, restarting, failing over, a standby not yet
+# promoted, unreachable or too slow), not that a request was wrong: 503, never 500.
+UNAVAILABLE = (
+    OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+    asyncpg.ReadOnlySQLTransactionError, asyncpg.QueryCanceledError,
+    asyncpg.TargetServerAttributeNotMatched,
+)
 _n = functools.cache(sql.numbered)
 log = logging.getLogger("shim.store")
 
@@ -52,7 +73,8 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.url = url
-        self._sizes = {"min_size": min_size, "max_size": max_size}
+        self._sizes = {"min_size": min(min_size, max_size), "max_size": max_size}
+        self._connect = _connect_arguments(url)
         self._pool: asyncpg.Pool | None = None
         self._listener: asyncpg.Connection | None = None
         self._rows = RowCache()
@@ -70,10 +92,11 @@ class PostgresStore(Store):
     async def open(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
-                self.url, server_settings={"application_name": "token-shim"}, **self._sizes
+                self.url, server_settings={"application_name": "token-shim"},
+                command_timeout=STATEMENT_TIMEOUT, **self._connect, **self._sizes,
             )
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresError,
-                asyncpg.InterfaceError) as exc:
+                asyncpg.InterfaceError, asyncpg.ClientConfigurationError) as exc:
             raise StoreUnavailable(_why(exc)) from exc
         try:
             await self._migrate()
@@ -143,7 +166,12 @@ class PostgresStore(Store):
             self._pool = None
 
     async def ping(self) -> bool:
-        return await self.pool.fetchval("SELECT 1") == 1
+        return await self.pool.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT) == 1
+
+    def unavailable(self, exc: BaseException) -> str | None:
+        if isinstance(exc, StoreUnavailable):
+            return str(exc)
+        return _why(exc) if isinstance(exc, UNAVAILABLE) else None
 
     # users
     async def insert_user(self, user: User) -> None:
@@ -378,7 +406,7 @@ class PostgresStore(Store):
         while it is down is lost, and it is not reconnected yet.
         """
         if self._listener is None:
-            self._listener = await asyncpg.connect(self.url)
+            self._listener = await asyncpg.connect(self.url, **self._connect)
         await self._listener.add_listener(channel, lambda _c, _pid, _ch, payload: callback(payload))
 
     async def notify(self, channel: str, payload: str = "") -> None:
@@ -402,16 +430,23 @@ class PostgresStore(Store):
                 self._rows_live = True
             on_change(what)
 
+        retry = RECONNECT_DELAY
         while True:
             try:
                 conn = await asyncpg.connect(
-                    self.url, timeout=max(heartbeat, 5.0),
-                    server_settings={"application_name": LISTENER_NAME},
+                    self.url, server_settings={"application_name": LISTENER_NAME},
+                    **self._connect,
                 )
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
-                log.warning("cache listener: cannot connect (%s); retrying", exc)
-                await asyncio.sleep(heartbeat)
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError,
+                    asyncpg.InterfaceError) as exc:
+                # Soon, not `heartbeat` later: after a failover the caches refresh as soon
+                # as the new primary takes connections.
+                log.warning("cache listener: cannot connect (%s); retrying in %.1f s",
+                            _why(exc), retry)
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, LISTENER_RETRY_MAX, heartbeat)
                 continue
+            retry = RECONNECT_DELAY
             try:
                 await _listen(conn, deliver, heartbeat)
             except Exception as exc:  # lost or unresponsive: reconnect
@@ -451,6 +486,15 @@ async def _notify(conn: asyncpg.Connection, what: str) -> None:
     await conn.execute("SELECT pg_notify($1, $2)", CACHE_CHANNEL, what)
 
 
+def _connect_arguments(url: str) -> dict:
+    """asyncpg.connect arguments the URL does not set: the connect timeout, and
+    `target_session_attrs=read-write` (the primary) unless the URL names one."""
+    arguments: dict = {"timeout": CONNECT_TIMEOUT}
+    if "target_session_attrs=" not in url.partition("?")[2]:
+        arguments["target_session_attrs"] = "read-write"
+    return arguments
+
+
 def _rowcount(status: str) -> int:
     """Rows changed, from a command tag such as `UPDATE 1` or `INSERT 0 1`."""
     return int(status.rsplit(" ", 1)[1])
@@ -463,7 +507,7 @@ def _bumped(record):
 def _why(exc: BaseException) -> str:
     """One line on why a connection failed: refused, timed out, or the server's answer."""
     if isinstance(exc, asyncio.TimeoutError):
-        return "timed out connecting"
+        return "timed out"
     if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc):
         return "connection refused (is PostgreSQL running, on that host and port?)"
     if isinstance(exc, OSError) and exc.strerror:
