@@ -63,6 +63,7 @@ UNAVAILABLE = (
     asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
     asyncpg.ReadOnlySQLTransactionError, asyncpg.QueryCanceledError,
     asyncpg.TargetServerAttributeNotMatched,
+    asyncpg.InternalClientError,  # e.g. a COMMIT sent on a connection its server just dropped
 )
 _n = functools.cache(sql.numbered)
 log = logging.getLogger("shim.store")
