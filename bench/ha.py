@@ -32,6 +32,7 @@ from bench.context import Context
 from bench.figures import SHIM
 from bench.procs import call
 from bench.tools import ROOT, log
+from shim.metrics import COUNT_MAX_AGE, SMALL_STORE
 
 WRITERS = 8
 BEFORE_CRASH = 1.0  # seconds of writes on the primary
@@ -145,8 +146,9 @@ def _metrics(ctx: Context, backend: str) -> None:
         for _ in range(ctx.plan.rounds):
             ctx.add(f"ha.scrape.{backend}", _scrape_ms(shim.url, admin))
             ctx.add(f"ha.count.{backend}", _count_ms(db))
-    ctx.note(f"ha.scrape.{backend}", f"median of {SCRAPES} scrapes per round; tokens counted"
-             " in the background at most every 30 s")
+    ctx.note(f"ha.scrape.{backend}", f"median of {SCRAPES} scrapes per round; above "
+             f"{SMALL_STORE:,} tokens the count is redone in the background once older than "
+             f"{COUNT_MAX_AGE:.0f} s")
 
 
 def _until_counted(url: str, admin: str, timeout: float = 600.0) -> None:

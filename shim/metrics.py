@@ -47,7 +47,7 @@ from shim.store.base import Store
 
 SHARE_INTERVAL = 1.0  # seconds between a worker's writes of its counters
 SMALL_STORE = 100_000  # tokens: below, every scrape counts them afresh
-COUNT_MAX_AGE = 30.0  # seconds: above SMALL_STORE, a count older than this is redone
+COUNT_MAX_AGE = 60.0  # seconds: above SMALL_STORE, a count older than this is redone (lazily)
 FIRST_WAIT = 1.0  # seconds a scrape waits for the first count (started at start-up)
 RESTARTS_FILE = "restarts.json"
 log = logging.getLogger("shim.metrics")
