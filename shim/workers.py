@@ -163,7 +163,7 @@ class Supervisor:
     def _watch(self) -> int:
         """Supervise until every worker has ended; 0 only if asked to stop and all did cleanly."""
         deadline = None
-        while self.workers:
+        while self.workers or self.due:  # all dead at once: their restarts are still due
             now = time.monotonic()
             if self.stopping and deadline is None:
                 deadline = now + STOP_GRACE

@@ -212,12 +212,30 @@ def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(tmp_path, db):
         assert live.stop(signal.SIGTERM) == 0, live.log()
 
 
+def test_workers_all_killed_at_once_are_all_replaced(tmp_path, db):
+    live = start_workers(tmp_path, db)
+    try:
+        killed = children(live.proc.pid)
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while len(set(children(live.proc.pid)) - set(killed)) < WORKERS:
+            assert time.monotonic() < deadline and live.proc.poll() is None, live.log()
+            time.sleep(0.05)
+        assert {status for status, _, _ in _until_both_answer(live)} == {200}
+    finally:
+        assert live.stop(signal.SIGTERM) == 0, live.log()
+
+
 def _until_both_answer(live: LiveServer, timeout: float = 15.0) -> list:
     """Fresh calls until both workers have answered (the replacement listens once started)."""
     replies, deadline = [], time.monotonic() + timeout
     while len({worker for _, _, worker in replies}) < WORKERS:
         assert time.monotonic() < deadline, live.log()
-        replies.append(fresh_call(live, "GET", "/v3", bearer=live.admin))
+        try:
+            replies.append(fresh_call(live, "GET", "/v3", bearer=live.admin))
+        except ConnectionRefusedError:  # none listens yet (all were killed)
+            time.sleep(0.05)
     return replies
 
 
