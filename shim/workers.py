@@ -186,9 +186,12 @@ class Supervisor:
 
     def _listening(self, pipe: Connection) -> None:
         index = self.starting.pop(pipe)
-        with contextlib.suppress(EOFError, OSError):
+        try:
             pipe.recv()
-        pipe.close()
+        except (EOFError, OSError):  # it ended before listening: _ended counts that
+            return
+        finally:
+            pipe.close()
         self.listening_since[index] = time.monotonic()
         self.start_failures[index] = 0
         if not self.announced and not self.starting and not self.stopping:
