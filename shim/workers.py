@@ -175,7 +175,7 @@ class Supervisor:
             for item in ready:
                 if item in sentinels:
                     self._ended(sentinels[item])
-                else:
+                elif item in self.starting:  # not if its worker's end came first (closed)
                     self._listening(item)
             if deadline is not None and not ready and time.monotonic() >= deadline:
                 for worker in self.workers.values():  # past the grace period: killed

@@ -55,6 +55,10 @@ THROTTLE_SWEEP = 256  # every so many throttle changes, delete the rows that mea
 SCRUB_LOCK_TIMEOUT = "10s"  # how long VACUUM FULL tokens may wait for its lock
 CONNECT_TIMEOUT = 5.0  # seconds per connection attempt (asyncpg's default is 60)
 STATEMENT_TIMEOUT = 10.0  # seconds any statement may take, a synchronous COMMIT included
+ACQUIRE_TIMEOUT = 10.0  # seconds a request may wait for a pooled connection, connecting included
+# Migrations (and the wait for another replica's), VACUUM FULL and the count for /metrics
+# run off the request path and may take minutes on a large table: not cut at 10 s.
+MAINTENANCE_TIMEOUT = 3600.0
 LISTENER_RETRY_MAX = 2.0  # seconds between listener reconnects, at most
 # Failures that mean the database is away (down, restarting, failing over, a standby not yet
 # promoted, unreachable or too slow), not that a request was wrong: 503, never 500.
@@ -76,7 +80,7 @@ class PostgresStore(Store):
         self.url = url
         self._sizes = {"min_size": min(min_size, max_size), "max_size": max_size}
         self._connect = _connect_arguments(url)
-        self._pool: asyncpg.Pool | None = None
+        self._pool: BoundedPool | None = None
         self._listener: asyncpg.Connection | None = None
         self._rows = RowCache()
         self._rows_live = False  # the cache listener is connected: rows may be cached
@@ -85,17 +89,17 @@ class PostgresStore(Store):
         self._throttle_changes = 0
 
     @property
-    def pool(self) -> asyncpg.Pool:
+    def pool(self) -> BoundedPool:
         if self._pool is None:
             raise RuntimeError("store is not open")
         return self._pool
 
     async def open(self) -> None:
         try:
-            self._pool = await asyncpg.create_pool(
+            self._pool = BoundedPool(await asyncpg.create_pool(
                 self.url, server_settings={"application_name": "token-shim"},
                 command_timeout=STATEMENT_TIMEOUT, **self._connect, **self._sizes,
-            )
+            ))
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresError,
                 asyncpg.InterfaceError, asyncpg.ClientConfigurationError) as exc:
             raise StoreUnavailable(_why(exc)) from exc
@@ -107,7 +111,8 @@ class PostgresStore(Store):
 
     async def _migrate(self) -> None:
         async with self._tx() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK,
+                               timeout=MAINTENANCE_TIMEOUT)
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations"
                 " (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)"
@@ -116,7 +121,8 @@ class PostgresStore(Store):
             for version, script in sql.migrations():
                 if version in done:
                     continue
-                await conn.execute(script)  # no arguments: runs as a multi-statement script
+                # no arguments: runs as a multi-statement script
+                await conn.execute(script, timeout=MAINTENANCE_TIMEOUT)
                 await conn.execute(
                     "INSERT INTO schema_migrations VALUES ($1, $2)", version, int(time.time() * 1000)
                 )
@@ -293,7 +299,7 @@ class PostgresStore(Store):
     async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
                                    idle_ms: int = 0) -> dict[tuple[str, bool], int]:
         text, params = sql.count_tokens_by_kind(now, session_ms, idle_ms)
-        rows = await self.pool.fetch(sql.numbered(text), *params)
+        rows = await self.pool.fetch(sql.numbered(text), *params, timeout=MAINTENANCE_TIMEOUT)
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
     async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):
@@ -323,7 +329,7 @@ class PostgresStore(Store):
         async with self.pool.acquire() as conn:
             try:
                 await conn.execute(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
-                await conn.execute("VACUUM FULL tokens")
+                await conn.execute("VACUUM FULL tokens", timeout=MAINTENANCE_TIMEOUT)
             except asyncpg.PostgresError as exc:
                 log.warning("VACUUM FULL tokens failed (%s): replaced secrets may remain in"
                             " dead rows until it is run", exc)
@@ -459,6 +465,36 @@ class PostgresStore(Store):
             await asyncio.sleep(RECONNECT_DELAY)
 
 
+class BoundedPool:
+    """The asyncpg pool, with no wait for a connection longer than ACQUIRE_TIMEOUT: its own
+    fetch helpers would queue for one forever while the database is unreachable."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    def acquire(self):
+        return self._pool.acquire(timeout=ACQUIRE_TIMEOUT)
+
+    async def fetch(self, query: str, *args, timeout: float | None = None) -> list:
+        async with self.acquire() as conn:
+            return await conn.fetch(query, *args, timeout=timeout)
+
+    async def fetchrow(self, query: str, *args):
+        async with self.acquire() as conn:
+            return await conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args, timeout: float | None = None):
+        async with self.acquire() as conn:
+            return await conn.fetchval(query, *args, timeout=timeout)
+
+    async def execute(self, query: str, *args) -> str:
+        async with self.acquire() as conn:
+            return await conn.execute(query, *args)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
 async def _listen(conn: asyncpg.Connection, on_change: Callable[[str], object],
                   heartbeat: float) -> None:
     """Deliver notifications until the connection is lost or a ping times out (raises)."""
@@ -479,7 +515,8 @@ async def _no_secret_statistics(conn: asyncpg.Connection) -> None:
         "SELECT attstattarget FROM pg_attribute"
         " WHERE attrelid = 'tokens'::regclass AND attname = 'secret'")
     if target != 0:
-        await conn.execute("ALTER TABLE tokens ALTER COLUMN secret SET STATISTICS 0")
+        await conn.execute("ALTER TABLE tokens ALTER COLUMN secret SET STATISTICS 0",
+                           timeout=MAINTENANCE_TIMEOUT)
 
 
 async def _notify(conn: asyncpg.Connection, what: str) -> None:
