@@ -25,6 +25,7 @@ BEFORE_PROMOTION = 1.0  # seconds with no primary at all
 AFTER_PROMOTION = 20  # successful writes wanted after the promotion
 BOUND = 30.0  # seconds: no request may take longer, and writes must resume within it
 ROWS_BOUND = 1.0 + 0.5  # README: a revocation reaches every replica within 1 s (+ margin)
+LOGIN = "/v3-public/localProviders/local?action=login"
 SYNC = {"synchronous_standby_names": "*", "synchronous_commit": "on"}
 
 
@@ -171,8 +172,9 @@ def test_a_postgresql_restart_answers_503_with_retry_after_then_recovers(tmp_pat
         admin = live.login()
         database.shut_down()
         started = time.monotonic()
+        login = {"username": "admin", "password": "admin-password-1"}
         for method, path, body in [("POST", "/v3/tokens", {}), ("GET", "/v3", None),
-                                   ("GET", "/v3/settings", None)]:
+                                   ("GET", "/v3/settings", None), ("POST", LOGIN, login)]:
             status, reply, headers = _call(live, method, path, body, admin)
             assert (status, headers.get("Retry-After")) == (503, "2"), reply
             assert reply["code"] == "ServiceUnavailable"
@@ -186,6 +188,10 @@ def test_a_postgresql_restart_answers_503_with_retry_after_then_recovers(tmp_pat
             time.sleep(0.1)
         assert _call(live, "GET", "/readyz")[0] == 200
         assert "ERROR shim" not in live.log()  # no request failed with a 500
+        refused = [json.loads(line) for line in live.log().splitlines()
+                   if line.startswith('{"time"') and '"status":503' in line]
+        assert [(e["event"], e["outcome"], e["reason"]) for e in refused] == [
+            ("login", "failure", "store-unavailable")]  # audit lines keep flowing
     finally:
         live.stop()
         database.stop()
