@@ -108,7 +108,7 @@ def test_two_workers_serve_one_port_over_fresh_connections(server):
 
 
 def test_one_scrape_counts_the_requests_of_every_worker(server):
-    """Each worker writes its counters every second (shim.metrics); any worker's scrape sums them."""
+    """Each worker writes its counters every second (shim.metrics); any scrape sums them."""
     replies = [fresh_call(server, "GET", "/v3", bearer=server.admin) for _ in range(FRESH)]
     assert len({worker for _, _, worker in replies}) == WORKERS
     time.sleep(SHARED + 0.5)
