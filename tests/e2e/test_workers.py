@@ -195,6 +195,11 @@ def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(tmp_path, db):
         first, second = children(live.proc.pid)
         os.kill(first, signal.SIGKILL)
         answered, deadline = [], time.monotonic() + 20
+        # Connections the kernel had queued for it when it died are reset (SO_REUSEPORT):
+        # from then on every new connection goes to the worker left, then to both.
+        while alive(first):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         while len(live_children := children(live.proc.pid)) < WORKERS or first in live_children:
             assert time.monotonic() < deadline, live.log()
             answered.append(fresh_call(live, "GET", "/v3", bearer=live.admin)[0])
