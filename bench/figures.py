@@ -114,7 +114,28 @@ def catalogue(small: int, large: int, expired: int, tf_tokens: int) -> list[Figu
                "terraform"),
         *_scale("sqlite", sm, lg),
         *_scale("pg", sm, lg),
+        *_ha(lg),
     ]
+
+
+def _ha(large: str) -> list[Figure]:
+    """Issue 24: failover to a promoted standby; /metrics at the large store."""
+    failover = "kill -9 the primary, promote the standby 1 s later"
+    found = [
+        Figure("ha.failover_resume", SHIM["pg"], f"{failover}: first write after the promotion",
+               "s", "ha"),
+        Figure("ha.failover_refused", SHIM["pg"], f"{failover}: requests refused (503)",
+               "requests", "ha"),
+        Figure("ha.failover_lost", SHIM["pg"], f"{failover}: acknowledged tokens lost",
+               "tokens", "ha"),
+    ]
+    for b, name in SHIM.items():
+        found += [
+            Figure(f"ha.scrape.{b}", name, f"GET /metrics at {large} tokens", "ms", "ha"),
+            Figure(f"ha.count.{b}", name, f"the full count a scrape used to run, {large} tokens",
+                   "ms", "ha"),
+        ]
+    return found
 
 
 def targets(large: int = 1_000_000) -> list[Target]:
@@ -134,6 +155,11 @@ def targets(large: int = 1_000_000) -> list[Target]:
         # the same ceiling on the same event loop, for an install with token-shim[fast]
         found.append(Target(f"{face}.sqlite_uvloop", ">=", 0.8, "get.bare_uvloop",
                             ">= 0.8 x bare aiohttp, both on uvloop"))
+    found += [
+        Target("ha.failover_lost", "<=", 0, text="0 (issue 24)"),
+        Target("ha.failover_resume", "<", 10, text="< 10 s"),
+        *[Target(f"ha.scrape.{b}", "<", 1000, text="< 1 s (issue 24: at 10M)") for b in SHIM],
+    ]
     for b in SHIM:
         s = f"scale.{b}"
         found += [
@@ -154,4 +180,5 @@ INFO_BASELINES = {
     "get.json_server": "get.bare", "post.pg": "post.sqlite", "put.pg": "put.sqlite",
     "tf.shapes": "tf.fakeserver", "workers.two": "workers.one",
     "workers_pg.two": "workers_pg.one",
+    "ha.scrape.sqlite": "ha.count.sqlite", "ha.scrape.pg": "ha.count.pg",
 }

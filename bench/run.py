@@ -21,14 +21,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import chart, machine, markdown, replicas, report, scale, tf_apply, throughput, tools
+from bench import chart, ha, machine, markdown, replicas, report, scale, tf_apply, throughput, tools
 from bench.context import FULL, QUICK, Context, sized
 from bench.procs import Layout
 
 GROUPS = {"throughput": throughput.measure, "replicas": replicas.measure,
-          "terraform": tf_apply.measure, "scale": scale.measure}
+          "terraform": tf_apply.measure, "scale": scale.measure, "ha": ha.measure}
 FIGURE_GROUPS = {"throughput": ("get", "write"), "replicas": ("replicas",),
-                 "terraform": ("terraform",), "scale": ("scale",)}  # Figure.group of each
+                 "terraform": ("terraform",), "scale": ("scale",),
+                 "ha": ("ha",)}  # Figure.group of each
 OUT = tools.BENCH / ".out"
 
 
@@ -45,9 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def prepare() -> None:
-    tools.require("wrk", "taskset", "node", "npm", "go", "terraform")
+OWN_TOOLS = {"ha"}  # groups that need only Python and PostgreSQL
+
+
+def prepare(only: list[str]) -> None:
+    own = bool(only) and set(only) <= OWN_TOOLS
+    if not own:
+        tools.require("wrk", "taskset", "node", "npm", "go", "terraform")
     tools.ensure_packages()
+    if own:
+        return
     tools.json_server_bin()
     tools.fakeserver_bin()
     tools.terraform_cli_config()
@@ -73,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"bench: unknown group(s): {', '.join(sorted(unknown))}")
     _stop_on_sigterm()
-    prepare()
+    prepare(only)
     layout, cpu = Layout.detect(), machine.cpu()
     os.sched_setaffinity(0, layout.load)  # the orchestrator never competes with a server
     began, started = time.monotonic(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

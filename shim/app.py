@@ -25,7 +25,7 @@ from shim.faces import web as web_face
 from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
 from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
-from shim.metrics import METRICS, Metrics
+from shim.metrics import METRICS, Metrics, share_forever
 from shim.options import password_length
 from shim.middlewares import front_door
 from shim.origin import ORIGIN, Origin
@@ -49,14 +49,15 @@ def create_app(
 ) -> web.Application:
     """`worker`: this process's index under `serve --workers` (None: the only process).
     A worker leaves the admin to the parent's `start_once`, and only worker 0 purges."""
-    metrics = Metrics(worker or 0, config.workers)
+    metrics = Metrics(worker or 0, config.workers, config.metrics_dir)
     door = front_door(config.max_in_flight, metrics, config.body_timeout,
                       screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
     app.on_response_prepare.append(headers.guard)  # no header may cost a response
     answer_unparsable_requests(app)  # aiohttp's own 400 would quote the request's bytes
     schemas = Schemas()
-    store = store or open_store(config.db, workers=config.workers)
+    store = store or open_store(config.db, workers=config.workers,
+                                pool_size=config.db_pool_size)
     settings = SettingsService(store, schemas, config.pinned_settings)
     features = FeatureService(store, config.token_hashing_default)
     cap = TokenCap(store, config.max_tokens_per_user)
@@ -112,14 +113,18 @@ async def _lifecycle(app: web.Application, worker: int | None) -> AsyncIterator[
             core.store, {"settings": core.settings, "features": core.features},
             config.cache_refresh_interval,
         ))
+        sharer = asyncio.create_task(share_forever(app[METRICS])) \
+            if config.metrics_dir else None
+        # The first token count starts now: at ten million tokens it takes seconds.
+        await app[METRICS].count_tokens(core.store, clock(), core.tokens.death_settings(),
+                                        wait=False)
         yield
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
-        if purger is not None:
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
+        app[METRICS].tokens.stop()
+        for task in (keeper, purger, sharer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         await core.store.close()
 

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from shim import policy
 from shim.errors import ApiError
-from shim.keys import CLOCK, CONFIG, JSON_BODY, PRINCIPAL, REQUEST_ID
+from shim.keys import CLOCK, CONFIG, CORE, JSON_BODY, PRINCIPAL, REQUEST_ID
 from shim.logs import flush_access
 
 
@@ -79,13 +79,23 @@ def audit(request: web.Request, event: str, target: str | None, outcome: str,
     )
 
 
+def audit_unavailable(request: web.Request, event: str, target: str | None,
+                      exc: Exception, **fields: Any) -> None:
+    """Record `event` as failed with 503 when `exc` means the database is away (the front
+    door answers so); nothing for any other exception, which is a 500 and logged there."""
+    if request.app[CORE].store.unavailable(exc) is not None:
+        audit(request, event, target, "failure", **fields, status=503,
+              reason="store-unavailable")
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def audited(event: str, *fields: str, actions: dict[str, str] | None = None):
     """Audit a handler: "success" with `fields` picked from its JSON response, or
-    "failure" with the status of the ApiError it raised. The target is the path's
-    id or name, else the response's `id`. `actions` maps ?action= values to events.
+    "failure" with the status of the ApiError it raised (503 when the database was
+    away). The target is the path's id or name, else the response's `id`. `actions`
+    maps ?action= values to events.
     """
 
     def wrap(handler: Handler) -> Handler:
@@ -98,6 +108,9 @@ def audited(event: str, *fields: str, actions: dict[str, str] | None = None):
             except ApiError as err:
                 audit(request, name, target, "failure", status=err.status,
                       reason=err.reason or err.code)
+                raise
+            except Exception as exc:
+                audit_unavailable(request, name, target, exc)
                 raise
             body = _json_object(response)
             picked = {f: body[f] for f in fields if f in body}

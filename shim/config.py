@@ -25,11 +25,13 @@ def _field(option: Option) -> tuple[str, Any, Any]:
     return option.name, Any, field(default=option.default)
 
 
-# One field per row of shim.options.OPTIONS, plus the settings pinned outside the API.
+# One field per row of shim.options.OPTIONS, plus the settings pinned outside the API and
+# the directory `serve --workers` gives its workers to sum their metrics in (not an option).
 Config = make_dataclass(
     "Config",
     [*map(_field, OPTIONS), ("pinned_settings", Mapping[str, str], field(default_factory=dict)),
-     ("file_keys", frozenset, field(default=frozenset(), compare=False))],  # set in the file
+     ("file_keys", frozenset, field(default=frozenset(), compare=False)),  # set in the file
+     ("metrics_dir", Any, field(default=None))],
     frozen=True,
 )
 Config.__module__ = __name__

@@ -120,6 +120,15 @@ def _scalar(value: Any, limit: int) -> str:
         return "(a number too long to print)"
 
 
+RETRY_AFTER = "2"  # seconds a client waits while the database is away (a failover takes a few)
+
+
+def unavailable() -> ApiError:
+    """The database is away: nothing was committed, retry later (never a 500 for this)."""
+    return ApiError(503, "ServiceUnavailable", "the database is unavailable; retry later",
+                    headers={"Retry-After": RETRY_AFTER}, reason="store-unavailable")
+
+
 def render(face: str, err: ApiError) -> dict[str, Any]:
     """The body of an error response on `face` ("v3", "terraform" or "kube"); the details
     quote values bounded (`bounded`), whatever raised the error put in them."""

@@ -18,7 +18,7 @@ import time
 from aiohttp import web
 
 from shim import origin, policy
-from shim.errors import ApiError, forbidden, render, server_error
+from shim.errors import ApiError, forbidden, render, server_error, unavailable
 from shim.face_paths import not_found_message
 from shim.faces.http import credential
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
@@ -82,6 +82,8 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
       slow clients cannot hold the slots of `max_in_flight`;
     - 429 with Retry-After once `max_in_flight` requests are running (never
       for /healthz);
+    - 503 with Retry-After when the store says a failure means the database is
+      away (shim.store.base.Store.unavailable), 500 for any other failure;
     - authentication of every path that is not public.
     """
     in_flight = 0
@@ -111,7 +113,11 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
                 raise
             error = _http_error(request, exc)
             return _with_schemas(request, _error_response(request, error, metrics))
-        except Exception:
+        except Exception as exc:
+            if (why := request.app[CORE].store.unavailable(exc)) is not None:
+                log.warning("request %s %s: the database is unavailable (%s; request id %s)",
+                            request.method, request.path, why, request[REQUEST_ID])
+                return _with_schemas(request, _error_response(request, unavailable(), metrics))
             log.exception("request %s %s failed (request id %s)", request.method, request.path,
                           request[REQUEST_ID])
             return _error_response(request, server_error(), metrics)

@@ -76,7 +76,7 @@ def _body_required(body: dict[str, Any], schemas: Schemas) -> bool:
 def _error_response(face: str) -> dict[str, Any]:
     return {
         "description": FACE_ERRORS[face],
-        "headers": {"Retry-After": {"description": "on 429: seconds to wait",
+        "headers": {"Retry-After": {"description": "on 429 and 503: seconds to wait",
                                     "schema": {"type": "string"}}},
         "content": {"application/json": {"schema": ref(ERROR_SCHEMAS[face])}},
     }

@@ -154,13 +154,16 @@ def database_url(value: str) -> None:
         if not rest.strip("/"):
             raise ValueError("names no file: use sqlite:///FILE (e.g. sqlite:///./token-shim.db)")
         return
-    try:
-        parts = urllib.parse.urlsplit(value)
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError as exc:
-        raise ValueError(f"is not a PostgreSQL URL ({exc})") from None
-    if not rest.startswith("//") or not parts.hostname and "host=" not in parts.query:
-        raise ValueError("is not a PostgreSQL URL: use postgresql://USER@HOST[:PORT]/DB")
+    parts = urllib.parse.urlsplit(value)
+    hosts = [h for h in parts.netloc.rpartition("@")[2].split(",") if h]
+    if not rest.startswith("//") or not hosts and "host=" not in parts.query:
+        raise ValueError("is not a PostgreSQL URL: use postgresql://USER@HOST[:PORT]/DB"
+                         " (or HOST1:PORT1,HOST2:PORT2 and ?target_session_attrs=read-write)")
+    for host in hosts:  # libpq's multi-host form: every host:port checked
+        try:
+            urllib.parse.urlsplit(f"//{host}").port  # noqa: B018 - raises on a bad port
+        except ValueError as exc:
+            raise ValueError(f"is not a PostgreSQL URL ({host}: {exc})") from None
 
 
 def public_url(value: str) -> None:
@@ -178,7 +181,12 @@ OPTIONS: tuple[Option, ...] = (
            " more than one core)", at_least(1)),
     Option("db", "text", "sqlite:///./token-shim.db",
            "`sqlite:///./FILE` (relative to the working directory), `sqlite:////ABSOLUTE/FILE`"
-           " or `postgresql://USER@HOST/DB`; the start-up line names the file", database_url),
+           " or `postgresql://USER@HOST/DB` (libpq's multi-host form"
+           " `postgresql://USER@H1:5432,H2:5432/DB` too: see High availability); the start-up"
+           " line names the file", database_url),
+    Option("db_pool_size", "integer", 10,
+           "PostgreSQL connections each process keeps at most (each `--workers` worker has its"
+           " own pool, plus one listening connection); ignored on SQLite", at_least(1)),
     Option("bootstrap_password", "text", None,
            "password of `admin`, created on an empty store (at least 12 characters); ignored, "
            "with a warning, once `admin` exists", None,

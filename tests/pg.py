@@ -78,11 +78,17 @@ def scratch_dir() -> str | None:
 
 
 class PgServer:
-    """One postgres on 127.0.0.1 with trust auth, living in a temp dir until stop()."""
+    """One postgres on 127.0.0.1 with trust auth, living in a temp dir until stop().
 
-    def __init__(self, bindir: Path, account: pwd.struct_passwd) -> None:
+    `settings`: extra `-c name=value` server settings. Each server runs in a process
+    group of its own, so `crash()` kills it whole, as a machine dying would.
+    """
+
+    def __init__(self, bindir: Path, account: pwd.struct_passwd,
+                 settings: dict[str, str] | None = None) -> None:
         self.bindir = bindir
         self.account = account
+        self.settings = settings or {}
         self.root = Path(tempfile.mkdtemp(prefix="tokenshim-pg-", dir=scratch_dir()))
         self.data = self.root / "data"
         self.port = 0
@@ -108,11 +114,13 @@ class PgServer:
         raise RuntimeError(f"postgres did not start:\n{self.log()}")
 
     def _launch(self) -> bool:
+        extra = [arg for name, value in self.settings.items() for arg in ("-c", f"{name}={value}")]
         with open(self.root / "postgres.log", "ab") as log:
             self.process = subprocess.Popen(
                 [str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port),
-                 "-k", str(self.root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on"],
-                stdout=log, stderr=subprocess.STDOUT, **self._as_owner(),
+                 "-k", str(self.root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on",
+                 *extra],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **self._as_owner(),
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -134,6 +142,36 @@ class PgServer:
             except (subprocess.SubprocessError, RuntimeError):
                 self._kill()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def start_standby_of(self, primary: PgServer) -> PgServer:
+        """This server as a streaming standby of `primary`: its base backup (`-R`: it
+        follows the primary), started on a port of its own."""
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+                  "-D", str(self.data), "-R", "-X", "stream", "-c", "fast")
+        for _ in range(3):
+            self.port = _free_port()
+            if self._launch():
+                return self
+        raise RuntimeError(f"standby did not start:\n{self.log()}")
+
+    def crash(self) -> None:
+        """SIGKILL to the postmaster and every backend at once: nothing is flushed or said."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait()
+
+    def shut_down(self) -> None:
+        """A clean fast shutdown (clients are disconnected); `restart()` brings it back."""
+        self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w")
+        self.process.wait(timeout=30)
+
+    def restart(self) -> None:
+        """Start again on the same port."""
+        if not self._launch():
+            raise RuntimeError(f"postgres did not restart:\n{self.log()}")
+
+    def promote(self) -> None:
+        self._run("pg_ctl", "promote", "-D", str(self.data), "-w")
 
     def log(self) -> str:
         path = self.root / "postgres.log"
@@ -159,13 +197,24 @@ class PgServer:
         return {"cwd": self.root, "user": a.pw_uid, "group": a.pw_gid, "extra_groups": []}
 
 
-def start_server() -> PgServer:
+def start_server(settings: dict[str, str] | None = None) -> PgServer:
     """Start a server, or skip (or fail, on CI) when PostgreSQL is not installed."""
-    server = PgServer(require_bindir(), server_account())
+    server = PgServer(require_bindir(), server_account(), settings)
     try:
         return server.start()
     except BaseException:
         server.stop()
+        raise
+
+
+def start_standby(primary: PgServer, settings: dict[str, str] | None = None) -> PgServer:
+    """A streaming standby of `primary` (see PgServer.start_standby_of)."""
+    standby = PgServer(primary.bindir, primary.account, settings)
+    try:
+        os.chown(standby.root, standby.account.pw_uid, standby.account.pw_gid)
+        return standby.start_standby_of(primary)
+    except BaseException:
+        standby.stop()
         raise
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shim import origin
-from shim.audit import audit
+from shim.audit import audit, audit_unavailable
 from shim.core.tokens import NewToken
 from shim.errors import ApiError
 from shim.faces import http
@@ -60,6 +60,9 @@ async def password_login(request: web.Request, username: str, password: str, *,
     except ApiError as err:
         audit(request, "login", None, "failure", username=username, status=err.status,
               reason=err.reason or err.code)
+        raise
+    except Exception as exc:
+        audit_unavailable(request, "login", None, exc, username=username)
         raise
     new = await core.tokens.create_session(user.id, now, description=description, ttl=ttl,
                                            response_type=response_type)

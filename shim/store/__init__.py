@@ -8,11 +8,12 @@ import urllib.parse
 from shim.store.base import Store
 
 
-def open_store(url: str, *, workers: int = 1) -> Store:
+def open_store(url: str, *, workers: int = 1, pool_size: int = 10) -> Store:
     """A store for `sqlite:///path` (or `sqlite://:memory:`) or `postgresql://...`.
 
     `workers`: processes of this server on the store (`serve --workers`); with more
     than one, a SQLite store watches the others' commits (see SqliteStore.watch).
+    `pool_size`: the most connections a PostgreSQL store opens for queries.
     """
     if url.startswith("sqlite:"):
         from shim.store.sqlite import SqliteStore
@@ -21,7 +22,7 @@ def open_store(url: str, *, workers: int = 1) -> Store:
     if url.startswith(("postgres://", "postgresql://")):
         from shim.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, max_size=pool_size)
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...")
 
 
@@ -40,8 +41,8 @@ def display_url(url: str) -> str:
         return url if path == ":memory:" else f"{url}, file {os.path.abspath(_one_root(path))}"
     parts = urllib.parse.urlsplit(url)
     user = f"{parts.username}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"
+    hosts = parts.netloc.rpartition("@")[2]  # host:port, or libpq's h1:p1,h2:p2
+    return f"{parts.scheme}://{user}{hosts}{parts.path}"
 
 
 def _one_root(path: str) -> str:

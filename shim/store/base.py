@@ -128,6 +128,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> bool: ...
 
+    def unavailable(self, exc: BaseException) -> str | None:
+        """Why `exc`, raised by a store call, means the database is away (unreachable,
+        restarting, failing over: retry later), or None when it means something else."""
+        return str(exc) if isinstance(exc, StoreUnavailable) else None
+
     # users
     @abc.abstractmethod
     async def insert_user(self, user: User) -> None:

@@ -12,6 +12,16 @@ which empties the cache of every replica (this one at once, on commit). A
 read that overlapped a change is not cached (the generation moved on), and
 the whole cache is dropped every ROWS_MAX_AGE seconds, which bounds what a
 silently dead listener could serve before its heartbeat notices.
+
+High availability: the URL may name several hosts (libpq's
+`postgresql://u@h1:5432,h2:5432/db`); every connection (the pool's and the
+listener's) goes to the first that accepts writes (`target_session_attrs`
+defaults to `read-write` here, so a standby is never written to nor listened
+on). A pooled connection that dies with its server is dropped by asyncpg and
+the next one is made to whichever host is the primary then. No statement
+waits longer than STATEMENT_TIMEOUT nor a connect longer than CONNECT_TIMEOUT:
+`unavailable()` tells the server which failures mean "the database is away"
+(it answers 503 with Retry-After, never 500).
 """
 
 from __future__ import annotations
@@ -43,6 +53,22 @@ ROWS = "rows"  # the NOTIFY payload of a write that changed stored tokens or use
 ROWS_MAX_AGE = 1.0  # seconds a cached token row may be served, whatever happens
 THROTTLE_SWEEP = 256  # every so many throttle changes, delete the rows that mean nothing
 SCRUB_LOCK_TIMEOUT = "10s"  # how long VACUUM FULL tokens may wait for its lock
+CONNECT_TIMEOUT = 5.0  # seconds per connection attempt (asyncpg's default is 60)
+STATEMENT_TIMEOUT = 10.0  # seconds any statement may take, a synchronous COMMIT included
+ACQUIRE_TIMEOUT = 10.0  # seconds a request may wait for a pooled connection, connecting included
+# Migrations (and the wait for another replica's), VACUUM FULL and the count for /metrics
+# run off the request path and may take minutes on a large table: not cut at 10 s.
+MAINTENANCE_TIMEOUT = 3600.0
+LISTENER_RETRY_MAX = 2.0  # seconds between listener reconnects, at most
+# Failures that mean the database is away (down, restarting, failing over, a standby not yet
+# promoted, unreachable or too slow), not that a request was wrong: 503, never 500.
+UNAVAILABLE = (
+    OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+    asyncpg.ReadOnlySQLTransactionError, asyncpg.QueryCanceledError,
+    asyncpg.TargetServerAttributeNotMatched,
+    asyncpg.InternalClientError,  # e.g. a COMMIT sent on a connection its server just dropped
+)
 _n = functools.cache(sql.numbered)
 log = logging.getLogger("shim.store")
 
@@ -52,8 +78,9 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.url = url
-        self._sizes = {"min_size": min_size, "max_size": max_size}
-        self._pool: asyncpg.Pool | None = None
+        self._sizes = {"min_size": min(min_size, max_size), "max_size": max_size}
+        self._connect = _connect_arguments(url)
+        self._pool: BoundedPool | None = None
         self._listener: asyncpg.Connection | None = None
         self._rows = RowCache()
         self._rows_live = False  # the cache listener is connected: rows may be cached
@@ -62,18 +89,19 @@ class PostgresStore(Store):
         self._throttle_changes = 0
 
     @property
-    def pool(self) -> asyncpg.Pool:
+    def pool(self) -> BoundedPool:
         if self._pool is None:
             raise RuntimeError("store is not open")
         return self._pool
 
     async def open(self) -> None:
         try:
-            self._pool = await asyncpg.create_pool(
-                self.url, server_settings={"application_name": "token-shim"}, **self._sizes
-            )
+            self._pool = BoundedPool(await asyncpg.create_pool(
+                self.url, server_settings={"application_name": "token-shim"},
+                command_timeout=STATEMENT_TIMEOUT, **self._connect, **self._sizes,
+            ))
         except (OSError, asyncio.TimeoutError, asyncpg.PostgresError,
-                asyncpg.InterfaceError) as exc:
+                asyncpg.InterfaceError, asyncpg.ClientConfigurationError) as exc:
             raise StoreUnavailable(_why(exc)) from exc
         try:
             await self._migrate()
@@ -83,7 +111,8 @@ class PostgresStore(Store):
 
     async def _migrate(self) -> None:
         async with self._tx() as conn:
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK,
+                               timeout=MAINTENANCE_TIMEOUT)
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations"
                 " (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)"
@@ -92,7 +121,8 @@ class PostgresStore(Store):
             for version, script in sql.migrations():
                 if version in done:
                     continue
-                await conn.execute(script)  # no arguments: runs as a multi-statement script
+                # no arguments: runs as a multi-statement script
+                await conn.execute(script, timeout=MAINTENANCE_TIMEOUT)
                 await conn.execute(
                     "INSERT INTO schema_migrations VALUES ($1, $2)", version, int(time.time() * 1000)
                 )
@@ -144,7 +174,12 @@ class PostgresStore(Store):
             self._pool = None
 
     async def ping(self) -> bool:
-        return await self.pool.fetchval("SELECT 1") == 1
+        return await self.pool.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT) == 1
+
+    def unavailable(self, exc: BaseException) -> str | None:
+        if isinstance(exc, StoreUnavailable):
+            return str(exc)
+        return _why(exc) if isinstance(exc, UNAVAILABLE) else None
 
     # users
     async def insert_user(self, user: User) -> None:
@@ -269,7 +304,7 @@ class PostgresStore(Store):
     async def count_tokens_by_kind(self, now: int, session_ms: int = 0,
                                    idle_ms: int = 0) -> dict[tuple[str, bool], int]:
         text, params = sql.count_tokens_by_kind(now, session_ms, idle_ms)
-        rows = await self.pool.fetch(sql.numbered(text), *params)
+        rows = await self.pool.fetch(sql.numbered(text), *params, timeout=MAINTENANCE_TIMEOUT)
         return {(kind, bool(expired)): count for kind, expired, count in rows}
 
     async def hash_secrets(self, hasher, after: str, batch: int, *, enable: bool):
@@ -299,7 +334,7 @@ class PostgresStore(Store):
         async with self.pool.acquire() as conn:
             try:
                 await conn.execute(f"SET lock_timeout = '{SCRUB_LOCK_TIMEOUT}'")
-                await conn.execute("VACUUM FULL tokens")
+                await conn.execute("VACUUM FULL tokens", timeout=MAINTENANCE_TIMEOUT)
             except asyncpg.PostgresError as exc:
                 log.warning("VACUUM FULL tokens failed (%s): replaced secrets may remain in"
                             " dead rows until it is run", exc)
@@ -383,7 +418,7 @@ class PostgresStore(Store):
         while it is down is lost, and it is not reconnected yet.
         """
         if self._listener is None:
-            self._listener = await asyncpg.connect(self.url)
+            self._listener = await asyncpg.connect(self.url, **self._connect)
         await self._listener.add_listener(channel, lambda _c, _pid, _ch, payload: callback(payload))
 
     async def notify(self, channel: str, payload: str = "") -> None:
@@ -407,16 +442,23 @@ class PostgresStore(Store):
                 self._rows_live = True
             on_change(what)
 
+        retry = RECONNECT_DELAY
         while True:
             try:
                 conn = await asyncpg.connect(
-                    self.url, timeout=max(heartbeat, 5.0),
-                    server_settings={"application_name": LISTENER_NAME},
+                    self.url, server_settings={"application_name": LISTENER_NAME},
+                    **self._connect,
                 )
-            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
-                log.warning("cache listener: cannot connect (%s); retrying", exc)
-                await asyncio.sleep(heartbeat)
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError,
+                    asyncpg.InterfaceError) as exc:
+                # Soon, not `heartbeat` later: after a failover the caches refresh as soon
+                # as the new primary takes connections.
+                log.warning("cache listener: cannot connect (%s); retrying in %.1f s",
+                            _why(exc), retry)
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, LISTENER_RETRY_MAX, heartbeat)
                 continue
+            retry = RECONNECT_DELAY
             try:
                 await _listen(conn, deliver, heartbeat)
             except Exception as exc:  # lost or unresponsive: reconnect
@@ -426,6 +468,36 @@ class PostgresStore(Store):
                 self._rows_changed()
                 conn.terminate()
             await asyncio.sleep(RECONNECT_DELAY)
+
+
+class BoundedPool:
+    """The asyncpg pool, with no wait for a connection longer than ACQUIRE_TIMEOUT: its own
+    fetch helpers would queue for one forever while the database is unreachable."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    def acquire(self):
+        return self._pool.acquire(timeout=ACQUIRE_TIMEOUT)
+
+    async def fetch(self, query: str, *args, timeout: float | None = None) -> list:
+        async with self.acquire() as conn:
+            return await conn.fetch(query, *args, timeout=timeout)
+
+    async def fetchrow(self, query: str, *args):
+        async with self.acquire() as conn:
+            return await conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args, timeout: float | None = None):
+        async with self.acquire() as conn:
+            return await conn.fetchval(query, *args, timeout=timeout)
+
+    async def execute(self, query: str, *args) -> str:
+        async with self.acquire() as conn:
+            return await conn.execute(query, *args)
+
+    async def close(self) -> None:
+        await self._pool.close()
 
 
 async def _listen(conn: asyncpg.Connection, on_change: Callable[[str], object],
@@ -448,12 +520,22 @@ async def _no_secret_statistics(conn: asyncpg.Connection) -> None:
         "SELECT attstattarget FROM pg_attribute"
         " WHERE attrelid = 'tokens'::regclass AND attname = 'secret'")
     if target != 0:
-        await conn.execute("ALTER TABLE tokens ALTER COLUMN secret SET STATISTICS 0")
+        await conn.execute("ALTER TABLE tokens ALTER COLUMN secret SET STATISTICS 0",
+                           timeout=MAINTENANCE_TIMEOUT)
 
 
 async def _notify(conn: asyncpg.Connection, what: str) -> None:
     """Queued in the caller's transaction: delivered on commit, dropped on rollback."""
     await conn.execute("SELECT pg_notify($1, $2)", CACHE_CHANNEL, what)
+
+
+def _connect_arguments(url: str) -> dict:
+    """asyncpg.connect arguments the URL does not set: the connect timeout, and
+    `target_session_attrs=read-write` (the primary) unless the URL names one."""
+    arguments: dict = {"timeout": CONNECT_TIMEOUT}
+    if "target_session_attrs=" not in url.partition("?")[2]:
+        arguments["target_session_attrs"] = "read-write"
+    return arguments
 
 
 def _rowcount(status: str) -> int:
@@ -468,7 +550,7 @@ def _bumped(record):
 def _why(exc: BaseException) -> str:
     """One line on why a connection failed: refused, timed out, or the server's answer."""
     if isinstance(exc, asyncio.TimeoutError):
-        return "timed out connecting"
+        return "timed out"
     if isinstance(exc, ConnectionRefusedError) or "Connect call failed" in str(exc):
         return "connection refused (is PostgreSQL running, on that host and port?)"
     if isinstance(exc, OSError) and exc.strerror:

@@ -133,3 +133,52 @@ async def test_metrics_name_the_worker_that_answers(make_api, config):
     assert sample(single, "token_shim_worker_info", worker="0", workers="1") == 1
     two = await scrape(await make_api(config, workers=2))
     assert sample(two, "token_shim_worker_info", worker="0", workers="2") == 1
+
+
+def test_a_scrape_sums_what_the_other_workers_wrote_a_dead_ones_included(tmp_path):
+    """Under --workers each worker's file stays after it dies: the totals never go down."""
+    import json
+
+    from prometheus_client import generate_latest
+
+    from shim.metrics import Metrics, write_restarts
+
+    answering, other, dead = (Metrics(i, 3, str(tmp_path)) for i in range(3))
+    for metrics, requests in ((answering, 1), (other, 2), (dead, 4)):
+        for _ in range(requests):
+            metrics.requests.observe("/v3", "GET", 200, 0.001)
+        metrics.auth_failures.labels("expired").inc(requests)
+    dead.purge_ran(5)
+    other.purge_ran(7)  # written later: its report of the last purge wins
+    for pid, metrics in ((1000, dead), (1001, other)):
+        (tmp_path / f"worker-{pid}.json").write_text(json.dumps(metrics.shared.snapshot()))
+    write_restarts(str(tmp_path), {0: 0, 1: 2, 2: 0})
+    text = generate_latest(answering.registry).decode()
+    assert 'token_shim_http_requests_total{method="GET",route="/v3",status="200"} 7.0' in text
+    assert 'token_shim_http_request_duration_seconds_count{method="GET",route="/v3"} 7.0' in text
+    assert 'token_shim_auth_failures_total{reason="expired"} 7.0' in text
+    assert "token_shim_purge_runs_total 2.0" in text
+    assert "token_shim_purge_last_purged_tokens 7.0" in text
+    assert 'token_shim_worker_restarts_total{worker="1"} 2.0' in text
+    assert 'token_shim_worker_info{worker="0",workers="3"} 1.0' in text
+
+
+async def test_above_a_small_store_a_scrape_serves_the_last_count_and_its_age():
+    from shim.metrics import SMALL_STORE, TokenCounts
+
+    counted = []
+
+    async def count():
+        counted.append(1)
+        return {("api", False): SMALL_STORE + len(counted)}
+
+    tokens = TokenCounts()
+    await tokens.refresh(count)
+    await tokens.refresh(count)  # large: the first count is served, not redone
+    assert len(counted) == 1
+    families = {m.name: m for m in tokens.collect()}
+    assert families["token_shim_tokens"].samples[0].value == SMALL_STORE + 1
+    assert 0 <= families["token_shim_tokens_age_seconds"].samples[0].value < 5
+    tokens.counted_at -= 3600  # older than COUNT_MAX_AGE: counted again
+    await tokens.refresh(count)
+    assert len(counted) == 2

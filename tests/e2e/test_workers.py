@@ -33,6 +33,7 @@ PREFIX = 12  # hex characters of a worker's request id prefix (shim.middlewares)
 # (5 ms) or the PostgreSQL NOTIFY, and one re-read; the rest is margin on a busy machine.
 SEEN = 0.05
 FRESH = 40  # fresh connections: all on one worker of two has odds 2^-39
+SHARED = 1.0  # seconds between a worker's writes of its counters (shim.metrics.SHARE_INTERVAL)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -106,11 +107,23 @@ def test_two_workers_serve_one_port_over_fresh_connections(server):
     assert f"with {WORKERS} workers (pids {', '.join(map(str, workers))})" in server.log()
 
 
-def test_each_worker_answers_metrics_for_itself_and_says_which(server):
+def test_one_scrape_counts_the_requests_of_every_worker(server):
+    """Each worker writes its counters every second (shim.metrics); any scrape sums them."""
+    replies = [fresh_call(server, "GET", "/v3", bearer=server.admin) for _ in range(FRESH)]
+    assert len({worker for _, _, worker in replies}) == WORKERS
+    time.sleep(SHARED + 0.5)
     scrapes = [fresh_call(server, "GET", "/metrics", bearer=server.admin) for _ in range(FRESH)]
-    named = {re.search(r'token_shim_worker_info\{worker="(\d)",workers="(\d)"\} 1', body).groups()
-             for _, body, _ in scrapes}
-    assert named == {("0", "2"), ("1", "2")}
+    served = {re.search(r'token_shim_worker_info\{worker="(\d)",workers="(\d)"\} 1', body).groups()
+              for _, body, _ in scrapes}
+    assert served == {("0", "2"), ("1", "2")}
+    counted = {_v3_gets(body) for _, body, _ in scrapes}
+    assert counted == {FRESH}
+
+
+def _v3_gets(text: str) -> float:
+    found = re.search(r'token_shim_http_requests_total\{method="GET",route="/v3",status="200"\}'
+                      r' (\S+)', text)
+    return float(found.group(1)) if found else 0.0
 
 
 def test_a_setting_put_through_the_port_is_used_by_every_worker_at_once(server):
@@ -176,15 +189,59 @@ def test_a_stop_signal_sent_to_every_process_at_once_still_stops_gracefully(tmp_
     assert not any(alive(pid) for pid in workers)
 
 
-def test_a_killed_worker_makes_the_parent_stop_the_others_and_exit_non_zero(tmp_path, db):
+def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(tmp_path, db):
     live = start_workers(tmp_path, db)
-    first, second = children(live.proc.pid)
-    os.kill(first, signal.SIGKILL)
-    assert live.proc.wait(30) != 0
-    assert not alive(second)
-    assert re.search(rf"worker \d \(pid {first}\) was killed by signal 9 unexpectedly; "
-                     "stopping the others", live.log())
-    live.stop()
+    try:
+        first, second = children(live.proc.pid)
+        os.kill(first, signal.SIGKILL)
+        answered, deadline = [], time.monotonic() + 20
+        # Connections the kernel had queued for it when it died are reset (SO_REUSEPORT):
+        # from then on every new connection goes to the worker left, then to both.
+        while alive(first):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        while len(live_children := children(live.proc.pid)) < WORKERS or first in live_children:
+            assert time.monotonic() < deadline, live.log()
+            answered.append(fresh_call(live, "GET", "/v3", bearer=live.admin)[0])
+        assert set(answered) <= {200}  # the other worker answered meanwhile
+        replacement = (set(live_children) - {second}).pop()
+        assert alive(second) and live.proc.poll() is None
+        assert re.search(rf"worker \d \(pid {first}\) was killed by signal 9 unexpectedly; "
+                         r"restarting it in 0.5 s", live.log())
+        replies = _until_both_answer(live)
+        assert {status for status, _, _ in replies} == {200}
+        _, text, _ = fresh_call(live, "GET", "/metrics", bearer=live.admin)
+        assert re.search(r'token_shim_worker_restarts_total\{worker="\d"\} 1.0', text), text
+        assert f"restarted (pid {replacement}, restart 1)" in live.log()
+    finally:
+        assert live.stop(signal.SIGTERM) == 0, live.log()
+
+
+def test_workers_all_killed_at_once_are_all_replaced(tmp_path, db):
+    live = start_workers(tmp_path, db)
+    try:
+        killed = children(live.proc.pid)
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while len(set(children(live.proc.pid)) - set(killed)) < WORKERS:
+            assert time.monotonic() < deadline and live.proc.poll() is None, live.log()
+            time.sleep(0.05)
+        assert {status for status, _, _ in _until_both_answer(live)} == {200}
+    finally:
+        assert live.stop(signal.SIGTERM) == 0, live.log()
+
+
+def _until_both_answer(live: LiveServer, timeout: float = 15.0) -> list:
+    """Fresh calls until both workers have answered (the replacement listens once started)."""
+    replies, deadline = [], time.monotonic() + timeout
+    while len({worker for _, _, worker in replies}) < WORKERS:
+        assert time.monotonic() < deadline, live.log()
+        try:
+            replies.append(fresh_call(live, "GET", "/v3", bearer=live.admin))
+        except ConnectionRefusedError:  # none listens yet (all were killed)
+            time.sleep(0.05)
+    return replies
 
 
 def test_workers_serve_https_with_self_signed_files_made_once_by_the_parent(tmp_path):

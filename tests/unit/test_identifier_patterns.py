@@ -35,6 +35,8 @@ EXAMPLES = {
     "shim.core.settings._INTEGER": "-60",
     "shim.faces.kube.selectors._NAME": "app.kubernetes_io-name",
     "shim.faces.kube.selectors._PREFIX": "example.com",
+    "shim.origin._HOST": "localhost:8080",
+    "shim.unparsed._DESCRIPTION": "Missing expected CR after header value",
 }
 
 

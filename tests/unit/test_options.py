@@ -40,7 +40,7 @@ def _flags(argv):
 
 def test_the_config_has_exactly_the_options_of_the_table_with_their_defaults():
     fields = {f.name: f.default for f in dataclasses.fields(Config)
-              if f.name not in ("pinned_settings", "file_keys")}
+              if f.name not in ("pinned_settings", "file_keys", "metrics_dir")}  # not options
     assert fields == {o.name: o.default for o in OPTIONS}
 
 
@@ -108,7 +108,8 @@ def test_a_bad_file_value_names_the_file_key():
 
 
 @pytest.mark.parametrize("url", ["sqlite:", "sqlite://", "mysql://h/db", "token-shim.db",
-                                 "postgresql://h:port/db", "postgresql:db"])
+                                 "postgresql://h:port/db", "postgresql:db",
+                                 "postgresql://u@h1:5432,h2:x/db"])
 def test_malformed_database_urls_are_refused(url):
     with pytest.raises(OptionError, match="--db: .* (database|PostgreSQL) URL|names no file"):
         build_config({}, {}, {"db": url})
@@ -116,9 +117,18 @@ def test_malformed_database_urls_are_refused(url):
 
 @pytest.mark.parametrize("url", ["sqlite:///./token-shim.db", "sqlite:////var/lib/shim.db",
                                  "sqlite:/x.db", "sqlite::memory:", "postgresql://u@h/db",
-                                 "postgres://u:p@h:5433/db?sslmode=require"])
+                                 "postgres://u:p@h:5433/db?sslmode=require",
+                                 "postgresql://u@h1:5432,h2:5432/shim?target_session_attrs=read-write",
+                                 "postgresql://u@h1,h2/shim"])
 def test_database_urls_in_use_are_accepted(url):
     assert build_config({}, {}, {"db": url}).db == url
+
+
+def test_a_multi_host_url_is_shown_with_every_host_and_no_password():
+    from shim.store import display_url
+
+    url = "postgresql://u:secret@h1:5432,h2:5433/shim?target_session_attrs=read-write"
+    assert display_url(url) == "postgresql://u@h1:5432,h2:5433/shim"
 
 
 def test_a_short_bootstrap_password_is_left_to_start_up_where_the_store_says_if_it_is_used():
