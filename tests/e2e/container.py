@@ -33,8 +33,10 @@ def base_image() -> str:
     return os.environ.get("TOKEN_SHIM_BASE_IMAGE", f"localhost/token-shim-base:{release}")
 
 
-def podman(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout)
+def podman(*args: str, timeout: float = 60, check: bool = True, input: str | None = None,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout, input=input,
+                            env={**os.environ, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"podman {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result
