@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # token-shim's container image (README, "Run it in a container"): `docker build .`
 #
 # BASE_IMAGE: any image with python3 >= 3.11 and its venv module; both stages use it, so the
@@ -6,6 +5,8 @@
 # make with debootstrap (scripts/build-container-base.sh), where no registry is reachable.
 # Behind a TLS-intercepting proxy, give pip the proxy's CA as a build secret (never a layer):
 #   docker build --secret id=ca-bundle,src=/etc/ssl/certs/ca-certificates.crt .
+# No `# syntax=` line: it would make BuildKit pull a frontend image; the built-in one has
+# RUN --mount.
 ARG BASE_IMAGE=docker.io/library/python:3.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
