@@ -180,6 +180,7 @@ def test_the_pod_runs_as_the_image_user_on_a_read_only_root_with_resources():
     pod = objects()["Deployment"]["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 10001
     assert pod["automountServiceAccountToken"] is False
+    assert pod["enableServiceLinks"] is False  # TOKEN_SHIM_PORT=tcp://... beside a Service named token-shim
     box = pod["containers"][0]
     assert box["securityContext"]["readOnlyRootFilesystem"] is True
     assert box["securityContext"]["allowPrivilegeEscalation"] is False
