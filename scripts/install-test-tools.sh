@@ -12,6 +12,10 @@
 #   restapi     the Terraform provider, built with Go into a local mirror
 #   chromium    Debian's chromium for tests/browser (Playwright for Python, from the
 #               test extra, drives it; `playwright install` is never run)
+#   container   Debian's buildah, podman, runc and debootstrap, and the local base image
+#               the Dockerfile is built on in tests/e2e/test_container.py
+#               (scripts/build-container-base.sh: no registry is reachable)
+#   helm        helm and kube-validate, built with Go (scripts/build-chart-tools.sh)
 #
 # Usage: scripts/install-test-tools.sh ENV_FILE
 # Writes `export PATH=...` to ENV_FILE for the caller to source (scripts/test.sh
@@ -30,7 +34,7 @@ ENV_FILE=${1:?usage: scripts/install-test-tools.sh ENV_FILE}
 CACHE=${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}
 BIN=$CACHE/bin
 GOROOT_DIR=$CACHE/go
-STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi chromium}
+STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi chromium container helm}
 GO_MIN=${GO_MIN:-1.25}  # k8s.io/kubectl v0.34.13 needs 1.25; OpenTofu 1.9 1.22; restapi 1.18
 GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.25.14}
 KUBECTL_VERSION=${KUBECTL_VERSION:-v1.34.13}
@@ -113,6 +117,19 @@ step_chromium() {
   command -v chromium >/dev/null
 }
 hint_chromium="install Chromium as \`chromium\` on PATH (Debian: apt-get install chromium)"
+
+step_container() {
+  local tool missing=()
+  for tool in buildah podman runc debootstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+  ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
+  TOKEN_SHIM_CACHE=$CACHE bash scripts/build-container-base.sh >&2
+}
+hint_container="as root: apt-get install buildah podman runc debootstrap, with apt's Debian mirror reachable (the base image is debootstrapped from it; scripts/build-container-base.sh)"
+
+step_helm() {
+  bash scripts/build-chart-tools.sh "$BIN" >&2
+}
+hint_helm="helm and kube-validate are built with Go >= 1.25 from the Go module proxy (scripts/build-chart-tools.sh); see the error above"
 
 # ---------------------------------------------------------------- helpers
 

@@ -66,3 +66,23 @@ def test_the_test_command_runs_pytest_under_partial(old_kubectl_and_broken_go):
     result = subprocess.run([str(ROOT / "scripts" / "test.sh"), "tests/unit/test_resources.py"],
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and " passed" in result.stdout
+
+
+def test_a_failed_container_base_stops_the_install_with_one_line_naming_the_step(tmp_path):
+    """The container step on a machine whose debootstrap cannot reach the mirror."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fakes = {"debootstrap": 'echo "E: Failed getting release file $4/dists/$2/Release" >&2; exit 1',
+             "podman": "exit 1", "buildah": "exit 0", "runc": "exit 0"}
+    for name, body in fakes.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "TOKEN_SHIM_PARTIAL")}
+    env |= {"PATH": f"{bin_dir}:{os.environ['PATH']}", "TOKEN_SHIM_CACHE": str(tmp_path / "cache"),
+            "TOKEN_SHIM_TOOLS": "container"}
+    result = _install(env, tmp_path)
+    assert result.returncode == 1
+    assert "E: Failed getting release file" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error: container: install failed" in line]
+    assert len(errors) == 1 and "apt-get install buildah podman runc debootstrap" in errors[0]
+    assert not list((tmp_path / "cache").glob("container/*.tar.gz"))
