@@ -13,6 +13,7 @@ from aiohttp import web
 
 from shim import audit, crypto
 from shim.caches import keep_fresh
+from shim.client_certs import CLIENT_CERTS, ClientCerts
 from shim.config import Config
 from shim.core.auth import Authenticator
 from shim.core.ext_tokens import ExtTokenService
@@ -65,6 +66,7 @@ def create_app(
     )
     app[METRICS] = metrics
     app[THROTTLE] = LoginThrottle(config, store)
+    app[CLIENT_CERTS] = ClientCerts.of(config)
     audit.setup(app)
     add_routes(app)
     app.cleanup_ctx.append(functools.partial(_lifecycle, worker=worker))

@@ -17,7 +17,8 @@ import time
 from aiohttp import web
 
 from shim import policy
-from shim.errors import ApiError, forbidden, render, server_error
+from shim.client_certs import CLIENT_CERTS, RemoteUser
+from shim.errors import ApiError, forbidden, render, server_error, unauthorized
 from shim.faces.http import credential
 from shim.faces.v3.render import base_url
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
@@ -29,8 +30,10 @@ log = logging.getLogger("shim")
 # /metrics checks its own access (the `metrics` option); /docs and /openapi.json are open.
 # /v1-public is open so that its unknown paths answer 404 (the Rancher CLI 2.14+ then falls
 # back to /v3-public); /ping answers `pong` to anyone, as Rancher's does.
+# /v1/authenticate (TokenReview) checks its own caller (the `review_access` option).
+REVIEW_PATH = "/v1/authenticate"
 PUBLIC_PREFIXES = ("/v3-public/", "/v1-public/", "/healthz", "/readyz", "/openapi.json", "/docs",
-                   "/metrics", "/ping", "/dashboard/login", "/dashboard/static/")
+                   "/metrics", "/ping", "/dashboard/login", "/dashboard/static/", REVIEW_PATH)
 _REQUEST_ID = re.compile(r"[!-~]{1,200}")
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllow", 413: "RequestEntityTooLarge"}
 # Generated request ids: unique per process (random prefix) and cheap (a counter).
@@ -50,7 +53,7 @@ os.register_at_fork(after_in_child=_new_id_prefix)
 def face_of(path: str) -> str:
     if path.startswith("/terraform/"):
         return "terraform"
-    if path.startswith("/k8s/"):
+    if path.startswith(("/k8s/", REVIEW_PATH)) or policy.is_kube_root_path(path):
         return "kube"
     return "v3"
 
@@ -179,11 +182,26 @@ def _request_id(request: web.Request) -> str:
 async def _authenticate(request: web.Request) -> None:
     app = request.app
     auth, now = app[CORE].auth, app[CLOCK]()
+    if policy.is_kube_root_path(request.path):
+        remote = app[CLIENT_CERTS].front_proxy(request)
+        if remote is not None:
+            return await _as_remote_user(request, remote, now)
     request[PRINCIPAL] = found = await auth.authenticate(credential(request), request.path, now)
     if found.user.must_change_password and not policy.allowed_before_password_change(
             request.method, request.path, request.query.get("action")):
         raise forbidden("you must change your password first:"
                         " POST /v3/users?action=changepassword")
+
+
+async def _as_remote_user(request: web.Request, remote: RemoteUser, now: int) -> None:
+    """A front proxy's request: as its user, or with no user for discovery and OpenAPI
+    (the aggregator checks availability and downloads OpenAPI as itself)."""
+    if remote.name:
+        request[PRINCIPAL] = await request.app[CORE].auth.front_proxy(remote.name,
+                                                                      remote.token_id, now)
+    elif request.method != "GET" or request.path.startswith("/apis/") and request.path.count(
+            "/") > 3:
+        raise unauthorized("front proxy request without X-Remote-User")
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:

@@ -120,7 +120,8 @@ def from_operation(o: Operation, types: dict[str, str]) -> dict[str, Any]:
 def _kube() -> list[tuple[str, str, dict]]:
     """Derived from the kube face's own table (shim/faces/kube)."""
     r, obj = "responses/kube/", "responses/kube/object"
-    special = {"kubeVersion": r + "version", "createSelfSubjectReview": r + "self-subject-review"}
+    special = {"kubeVersion": r + "version", "createSelfSubjectReview": r + "self-subject-review",
+               "kubeTokenReview": r + "token-review"}
     found = []
     for method, path, op_id, summary, body, ok in kube.operations():
         errors = (400, 403, 404, 409, 415, 422) if method in ("POST", "PUT", "PATCH", "DELETE") \
