@@ -10,6 +10,8 @@
 #               with Go from the Kubernetes sources on the Go module proxy
 #   terraform   the machine's, else OpenTofu built with Go, installed as `terraform`
 #   restapi     the Terraform provider, built with Go into a local mirror
+#   kube_apiserver  kube-apiserver and etcd built with Go from the Go module proxy
+#               (scripts/build-kube-apiserver.sh), for tests/e2e/test_real_cluster.py
 #   chromium    Debian's chromium for tests/browser (Playwright for Python, from the
 #               test extra, drives it; `playwright install` is never run)
 #
@@ -22,7 +24,7 @@
 #
 # Knobs: TOKEN_SHIM_CACHE (default ~/.cache/token-shim), TOKEN_SHIM_TOOLS (steps to
 # run, default all of the above), GO_MIN, GO_TOOLCHAIN_VERSION, KUBECTL_VERSION,
-# KUBECTL_MIN_MINOR, TOFU_VERSION.
+# KUBECTL_MIN_MINOR, TOFU_VERSION, KUBE_APISERVER_VERSION (scripts/build-kube-apiserver.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +32,7 @@ ENV_FILE=${1:?usage: scripts/install-test-tools.sh ENV_FILE}
 CACHE=${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}
 BIN=$CACHE/bin
 GOROOT_DIR=$CACHE/go
-STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi chromium}
+STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi kube_apiserver chromium}
 GO_MIN=${GO_MIN:-1.25}  # k8s.io/kubectl v0.34.13 needs 1.25; OpenTofu 1.9 1.22; restapi 1.18
 GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.25.14}
 KUBECTL_VERSION=${KUBECTL_VERSION:-v1.34.13}
@@ -107,6 +109,11 @@ step_restapi() {
   bash scripts/build-restapi-providers.sh >&2
 }
 hint_restapi="the restapi provider is built with Go from the Go module proxy (scripts/build-restapi-providers.sh); see the error above"
+
+step_kube_apiserver() {
+  bash scripts/build-kube-apiserver.sh "$BIN" >&2
+}
+hint_kube_apiserver="kube-apiserver and etcd are built with Go from the Go module proxy (scripts/build-kube-apiserver.sh); see the error above"
 
 step_chromium() {
   command -v chromium >/dev/null || apt_install chromium

@@ -1,0 +1,215 @@
+"""A real kube-apiserver (and etcd) on loopback trusting token-shim both ways:
+kubectl authenticates to the cluster with token-shim tokens (TokenReview webhook), and
+`tokens.ext.cattle.io` is served through the cluster by token-shim as an aggregated API.
+
+Needs kube-apiserver and etcd (scripts/build-kube-apiserver.sh) and kubectl.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.kube_cluster import (FRONT_PROXY_NAME, SERVICE_NAME, WEBHOOK_CACHE_TTL,
+                                    KubeCluster)
+from tests.e2e.kube_pki import Pki
+from tests.live import LiveServer, require_tool
+
+pytestmark = pytest.mark.e2e
+
+BUILD_HINT = "run scripts/build-kube-apiserver.sh (builds kube-apiserver and etcd with Go)"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "gitops"
+TOKENS = "tokens.ext.cattle.io"
+RBAC = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: token-shim-tokens}
+rules:
+- apiGroups: [ext.cattle.io]
+  resources: [tokens]
+  verbs: [get, list, watch, create, update, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: token-shim-users-tokens}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: token-shim-tokens}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "token-shim:users"}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: token-shim-admins}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "token-shim:admins"}
+"""
+
+
+@pytest.fixture(scope="module")
+def tools() -> dict[str, str]:
+    return {"kubectl": require_tool("kubectl", "install kubectl >= 1.28"),
+            "kube-apiserver": require_tool("kube-apiserver", BUILD_HINT),
+            "etcd": require_tool("etcd", BUILD_HINT)}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory) -> Pki:
+    return Pki(tmp_path_factory.mktemp("pki"), FRONT_PROXY_NAME)
+
+
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory, pki, tools):
+    workdir = tmp_path_factory.mktemp("shim")
+    live = LiveServer(
+        workdir, "--tls-self-signed", "--tls-san", SERVICE_NAME,
+        "--requestheader-client-ca", str(pki.front_ca),
+        "--requestheader-allowed-names", FRONT_PROXY_NAME,
+        scheme="https", ca_file=workdir / "tls" / "ca.pem",
+        env={"TOKEN_SHIM_CLUSTERS": "local,other"},
+    ).start()
+    live.admin = live.login()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, tools, pki, shim):
+    workdir = tmp_path_factory.mktemp("kube")
+    kube = KubeCluster(workdir, tools["kubectl"], tools["kube-apiserver"], tools["etcd"],
+                       shim.url, shim.ca_file, pki)
+    try:
+        kube.start()
+        print(f"kube-apiserver ready in {kube.timings['ready']:.1f}s", file=sys.stderr)
+        kube.apply_as_admin(RBAC)
+        kube.apply_as_admin(apiservice_yaml(shim))
+        for name in ("v1.ext.cattle.io", "v3.management.cattle.io"):
+            print(f"{name} Available after {kube.wait_available(name):.1f}s", file=sys.stderr)
+        yield kube
+    finally:
+        kube.stop()
+
+
+def apiservice_yaml(shim: LiveServer) -> str:
+    done = subprocess.run([sys.executable, "-m", "shim", "apiservice", "--port", str(shim.port),
+                           "--ca-file", str(shim.ca_file)],
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def new_user(shim: LiveServer, username: str) -> tuple[str, str]:
+    """(user id, session bearer) of a fresh token-shim user."""
+    status, made = shim.call("POST", "/v3/users", {"username": username,
+                                                  "password": "user-password-1"},
+                             bearer=shim.admin)
+    assert status == 201, made
+    return made["id"], shim.login(username, "user-password-1")
+
+
+def new_token(shim: LiveServer, bearer: str, **body) -> str:
+    status, made = shim.call("POST", "/v3/tokens", {"description": "kube", **body}, bearer=bearer)
+    assert status == 201, made
+    return made["token"]
+
+
+def whoami(cluster: KubeCluster, token: str) -> subprocess.CompletedProcess:
+    return cluster.kubectl(cluster.as_token(token), "auth", "whoami", "-o", "json")
+
+
+def refused(done: subprocess.CompletedProcess) -> bool:
+    return done.returncode != 0 and "must be logged in" in done.stderr
+
+
+def test_kubectl_auth_whoami_at_the_cluster_names_the_token_shim_user(cluster, shim):
+    user_id, bearer = new_user(shim, "whoami-ruth")
+    done = whoami(cluster, bearer)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)["status"]["userInfo"]
+    assert info["username"] == user_id and info["uid"] == user_id
+    assert "token-shim:users" in info["groups"] and "system:authenticated" in info["groups"]
+    assert info["extra"]["requesttokenid"] == [bearer.split(":")[0]]
+
+
+def test_dead_tokens_are_refused_by_the_cluster(cluster, shim):
+    user_id, bearer = new_user(shim, "dead-sam")
+    revoked = new_token(shim, bearer)
+    expiring = new_token(shim, bearer, ttl=2000)
+    other_cluster = new_token(shim, bearer, clusterId="other")
+    assert whoami(cluster, revoked).returncode == 0
+    shim.call("DELETE", f"/v3/tokens/{revoked.split(':')[0]}", bearer=shim.admin)
+    time.sleep(max(WEBHOOK_CACHE_TTL, 2.0) + 0.5)  # the cache TTL, and the 2 s of `expiring`
+    assert refused(whoami(cluster, revoked)), "revoked"
+    assert refused(whoami(cluster, expiring)), "expired"
+    assert refused(whoami(cluster, other_cluster)), "scoped to another cluster"
+    assert refused(whoami(cluster, bearer.split(":")[0] + ":" + "x" * 54)), "wrong secret"
+    assert whoami(cluster, bearer).returncode == 0
+    shim.call("PUT", f"/v3/users/{user_id}", {"enabled": False}, bearer=shim.admin)
+    time.sleep(WEBHOOK_CACHE_TTL + 0.5)
+    assert refused(whoami(cluster, bearer)), "disabled user"
+
+
+def test_an_ext_token_authenticates_at_the_cluster(cluster, shim):
+    _, bearer = new_user(shim, "ext-eve")
+    status, made = shim.call("POST", "/k8s/clusters/local/apis/ext.cattle.io/v1/tokens",
+                             {"apiVersion": "ext.cattle.io/v1", "kind": "Token", "spec": {}},
+                             bearer=bearer)
+    assert status == 201, made
+    done = whoami(cluster, made["status"]["bearerToken"])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"]["userInfo"]["extra"]["requesttokenid"] == [
+        made["metadata"]["name"]]
+
+
+def test_two_kube_users_manage_only_their_own_ext_tokens_through_the_cluster(cluster, shim):
+    alice_id, alice = new_user(shim, "agg-alice")
+    bob_id, bob = new_user(shim, "agg-bob")
+    as_alice, as_bob = cluster.as_token(alice), cluster.as_token(bob)
+    made = cluster.kubectl(as_alice, "create", "-o", "json", "-f", "-", stdin=json.dumps(
+        {"apiVersion": "ext.cattle.io/v1", "kind": "Token",
+         "spec": {"description": "from the cluster"}}))
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    name = created["metadata"]["name"]
+    assert created["spec"]["userID"] == alice_id and created["status"]["bearerToken"]
+    # alice's new ext token works at the cluster; bob sees none of alice's tokens
+    assert whoami(cluster, created["status"]["bearerToken"]).returncode == 0
+    listed = cluster.kubectl(as_alice, "get", TOKENS, "-o", "json")
+    assert listed.returncode == 0, listed.stderr
+    alices = {t["metadata"]["name"]: t for t in json.loads(listed.stdout)["items"]}
+    assert name in alices and {t["spec"]["userID"] for t in alices.values()} == {alice_id}
+    assert alices[name]["status"]["current"] is False
+    bobs = cluster.kubectl(as_bob, "get", TOKENS, "-o", "json")
+    assert bobs.returncode == 0, bobs.stderr
+    assert name not in {t["metadata"]["name"] for t in json.loads(bobs.stdout)["items"]}
+    assert "NotFound" in cluster.kubectl(as_bob, "get", TOKENS, name).stderr
+    assert cluster.kubectl(as_bob, "delete", TOKENS, name).returncode != 0
+    deleted = cluster.kubectl(as_alice, "delete", TOKENS, name)
+    assert deleted.returncode == 0 and "deleted" in deleted.stdout, deleted.stderr
+    assert shim.call("GET", f"/v3/tokens/{name}", bearer=shim.admin)[0] == 404
+
+
+def test_a_kube_user_token_shim_does_not_know_is_forbidden(cluster, pki):
+    """A certificate user in system:masters passes the cluster's RBAC; token-shim then
+    finds no user of that name (X-Remote-User) and refuses."""
+    kube_admin = cluster.kubeconfig("admin-cert", cert=(pki.admin_cert, pki.admin_key))
+    done = cluster.kubectl(kube_admin, "get", TOKENS)
+    assert done.returncode != 0 and "Forbidden" in done.stderr
+    assert 'user "kube-admin" is not a token-shim user' in done.stderr
+
+
+def test_gitops_apply_then_diff_is_clean_through_the_cluster(cluster, shim):
+    admin = cluster.as_token(shim.admin)
+    applied = cluster.kubectl(admin, "apply", "-f", str(EXAMPLES))
+    assert applied.returncode == 0, applied.stderr
+    assert "token.ext.cattle.io/ci-deployer created" in applied.stdout
+    status, setting = shim.call("GET", "/v3/settings/auth-token-max-ttl-minutes",
+                                bearer=shim.admin)
+    assert status == 200 and setting["value"] == "43200"
+    diff = cluster.kubectl(admin, "diff", "-f", str(EXAMPLES))
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    again = cluster.kubectl(admin, "apply", "-f", str(EXAMPLES))
+    assert again.returncode == 0 and "created" not in again.stdout, again.stdout
