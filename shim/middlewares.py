@@ -194,14 +194,16 @@ async def _authenticate(request: web.Request) -> None:
 
 
 async def _as_remote_user(request: web.Request, remote: RemoteUser, now: int) -> None:
-    """A front proxy's request: as its user, or with no user for discovery and OpenAPI
-    (the aggregator checks availability and downloads OpenAPI as itself)."""
-    if remote.name:
-        request[PRINCIPAL] = await request.app[CORE].auth.front_proxy(remote.name,
-                                                                      remote.token_id, now)
-    elif request.method != "GET" or request.path.startswith("/apis/") and request.path.count(
-            "/") > 3:
+    """A front proxy's request: discovery and OpenAPI for whoever it vouches for (its own
+    availability check and OpenAPI download name users token-shim does not know, as do
+    kube users browsing discovery); everything else as the token-shim user it names."""
+    path = request.path
+    if request.method == "GET" and not (path.startswith("/apis/") and path.count("/") > 3):
+        return
+    if not remote.name:
         raise unauthorized("front proxy request without X-Remote-User")
+    request[PRINCIPAL] = await request.app[CORE].auth.front_proxy(remote.name, remote.token_id,
+                                                                  now)
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:

@@ -87,7 +87,7 @@ class KubeCluster:
             "--tls-cert-file", str(p.apiserver_cert), "--tls-private-key-file", str(p.apiserver_key),
             "--client-ca-file", str(p.cluster_ca), "--authorization-mode", "RBAC",
             "--service-account-issuer", "https://kubernetes.default.svc",
-            "--service-account-key-file", str(p.sa_key),
+            "--service-account-key-file", str(p.sa_pub),
             "--service-account-signing-key-file", str(p.sa_key),
             "--authentication-token-webhook-config-file", str(webhook),
             "--authentication-token-webhook-version", "v1",

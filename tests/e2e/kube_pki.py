@@ -32,7 +32,11 @@ class Pki:
                                                      front_proxy_name)
         self.rogue_cert, self.rogue_key = self._leaf("rogue", cluster, cluster_key,
                                                      front_proxy_name)  # not the front CA's
-        self.sa_key = self._write_key("sa-key.pem", ec.generate_private_key(ec.SECP256R1()))
+        sa = ec.generate_private_key(ec.SECP256R1())
+        self.sa_key = self._write_key("sa-key.pem", sa, serialization.PrivateFormat.TraditionalOpenSSL)
+        self.sa_pub = self.dir / "sa.pub"
+        self.sa_pub.write_bytes(sa.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
 
     def _ca(self, name: str):
         key = ec.generate_private_key(ec.SECP256R1())
@@ -66,10 +70,10 @@ class Pki:
         path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         return path
 
-    def _write_key(self, name: str, key) -> Path:
+    def _write_key(self, name: str, key,
+                   form=serialization.PrivateFormat.PKCS8) -> Path:
         path = self.dir / name
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, form,
                                            serialization.NoEncryption()))
         path.chmod(0o600)
         return path

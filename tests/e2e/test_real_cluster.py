@@ -22,6 +22,9 @@ from tests.live import LiveServer, require_tool
 
 pytestmark = pytest.mark.e2e
 
+# kube-apiserver caches a successful token authentication for the webhook's cache TTL,
+# and every successful one for 10 s more (its fixed TokenSuccessCacheTTL, no flag).
+REVOCATION_DELAY = max(WEBHOOK_CACHE_TTL, 10.0) + 5.0
 BUILD_HINT = "run scripts/build-kube-apiserver.sh (builds kube-apiserver and etcd with Go)"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "gitops"
 TOKENS = "tokens.ext.cattle.io"
@@ -134,22 +137,32 @@ def test_kubectl_auth_whoami_at_the_cluster_names_the_token_shim_user(cluster, s
     assert info["extra"]["requesttokenid"] == [bearer.split(":")[0]]
 
 
+def refused_within(cluster: KubeCluster, token: str, seconds: float) -> float:
+    """Seconds until the cluster refuses `token` (AssertionError past `seconds`)."""
+    started = time.monotonic()
+    while not refused(whoami(cluster, token)):
+        assert time.monotonic() - started < seconds, f"still accepted after {seconds}s"
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
 def test_dead_tokens_are_refused_by_the_cluster(cluster, shim):
     user_id, bearer = new_user(shim, "dead-sam")
-    revoked = new_token(shim, bearer)
     expiring = new_token(shim, bearer, ttl=2000)
-    other_cluster = new_token(shim, bearer, clusterId="other")
-    assert whoami(cluster, revoked).returncode == 0
-    shim.call("DELETE", f"/v3/tokens/{revoked.split(':')[0]}", bearer=shim.admin)
-    time.sleep(max(WEBHOOK_CACHE_TTL, 2.0) + 0.5)  # the cache TTL, and the 2 s of `expiring`
-    assert refused(whoami(cluster, revoked)), "revoked"
-    assert refused(whoami(cluster, expiring)), "expired"
-    assert refused(whoami(cluster, other_cluster)), "scoped to another cluster"
+    assert refused(whoami(cluster, new_token(shim, bearer, clusterId="other"))), "other cluster"
     assert refused(whoami(cluster, bearer.split(":")[0] + ":" + "x" * 54)), "wrong secret"
+    time.sleep(2.5)
+    assert refused(whoami(cluster, expiring)), "expired"
+    revoked = new_token(shim, bearer)
+    assert whoami(cluster, revoked).returncode == 0
+    deleted = shim.call("DELETE", f"/v3/tokens/{revoked.split(':')[0]}", bearer=shim.admin)
+    assert deleted[0] in (200, 204), deleted
+    print(f"revoked token refused after {refused_within(cluster, revoked, REVOCATION_DELAY):.1f}s",
+          file=sys.stderr)
     assert whoami(cluster, bearer).returncode == 0
-    shim.call("PUT", f"/v3/users/{user_id}", {"enabled": False}, bearer=shim.admin)
-    time.sleep(WEBHOOK_CACHE_TTL + 0.5)
-    assert refused(whoami(cluster, bearer)), "disabled user"
+    disabled = shim.call("PUT", f"/v3/users/{user_id}", {"enabled": False}, bearer=shim.admin)
+    assert disabled[0] == 200, disabled
+    refused_within(cluster, bearer, REVOCATION_DELAY)
 
 
 def test_an_ext_token_authenticates_at_the_cluster(cluster, shim):
