@@ -28,11 +28,12 @@ def quiet_env(**extra: str) -> dict[str, str]:
 
 
 class Process:
-    def __init__(self, name: str, command: list[str], log: Path) -> None:
+    def __init__(self, name: str, command: list[str], log: Path,
+                 env: dict[str, str] | None = None) -> None:
         self.name, self.log_path = name, log
         self._log = open(log, "ab")
         self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=quiet_env(), start_new_session=True)
+                                     env=quiet_env(**(env or {})), start_new_session=True)
 
     def check_alive(self) -> None:
         if self.proc.poll() is not None:
