@@ -61,7 +61,7 @@ def shim(tmp_path_factory, pki, tools):
         "--requestheader-allowed-names", FRONT_PROXY_NAME,
         scheme="https", ca_file=workdir / "tls" / "ca.pem",
         env={"TOKEN_SHIM_CLUSTERS": "local,other"},
-    ).start()
+    ).start(timeout=60)
     live.admin = live.login()
     yield live
     live.stop()

@@ -26,6 +26,7 @@ class Pki:
             "apiserver", cluster, cluster_key, "kube-apiserver", server=True)
         self.admin_cert, self.admin_key = self._leaf("admin", cluster, cluster_key, "kube-admin",
                                                      org="system:masters")
+        self.plain_cert, self.plain_key = self._leaf("carol", cluster, cluster_key, "carol")
         front_key, front = self._ca("front-proxy-ca")
         self.front_ca = self._write("front-proxy-ca.pem", front)
         self.front_cert, self.front_key = self._leaf("front-proxy", front, front_key,

@@ -28,7 +28,7 @@ def start(workdir, pki: Pki, *extra: str) -> LiveServer:
     # by it with the proxy's name, passes the handshake and is judged by token-shim.
     live = LiveServer(workdir, "--tls-self-signed", "--requestheader-client-ca",
                       str(pki.front_ca), "--review-client-ca", str(pki.cluster_ca), *extra,
-                      scheme="https", ca_file=workdir / "tls" / "ca.pem").start()
+                      scheme="https", ca_file=workdir / "tls" / "ca.pem").start(timeout=60)
     live.admin = live.login()
     return live
 

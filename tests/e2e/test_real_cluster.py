@@ -138,6 +138,15 @@ def test_a_kube_user_token_shim_does_not_know_is_forbidden(cluster, pki):
     assert 'user "kube-admin" is not a token-shim user' in done.stderr
 
 
+def test_the_clusters_rbac_decides_first_who_reaches_the_group(cluster, pki):
+    """carol (a certificate user with no binding) is refused by the kube-apiserver itself."""
+    carol = cluster.kubeconfig("carol", cert=(pki.plain_cert, pki.plain_key))
+    done = cluster.kubectl(carol, "get", TOKENS)
+    assert done.returncode != 0
+    assert ('User "carol" cannot list resource "tokens" in API group "ext.cattle.io" at the '
+            'cluster scope') in done.stderr
+
+
 def test_gitops_apply_then_diff_is_clean_through_the_cluster(cluster, shim):
     admin = cluster.as_token(shim.admin)
     applied = cluster.kubectl(admin, "apply", "-f", str(EXAMPLES))
