@@ -127,7 +127,8 @@ def _kube() -> list[tuple[str, str, dict]]:
         errors = (400, 403, 404, 409, 415, 422) if method in ("POST", "PUT", "PATCH", "DELETE") \
             else (404,)
         found.append((path, method.lower(), op(
-            "kube", op_id, summary, {ok: special.get(op_id, obj)}, body=body, errors=errors)))
+            "kube", op_id, summary, {ok: special.get(op_id, obj)}, body=body, errors=errors,
+            public=op_id == "kubeTokenReview")))  # it checks its caller itself (review_access)
     return found
 
 
