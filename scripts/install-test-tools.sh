@@ -10,6 +10,10 @@
 #               with Go from the Kubernetes sources on the Go module proxy
 #   terraform   the machine's, else OpenTofu built with Go, installed as `terraform`
 #   restapi     the Terraform provider, built with Go into a local mirror
+#   kube_apiserver  kube-apiserver and etcd built with Go from the Go module proxy
+#               (scripts/build-kube-apiserver.sh), for tests/e2e/test_real_cluster.py
+#   flux        Flux's source-controller and kustomize-controller built with Go
+#               (scripts/build-flux.sh), for tests/e2e/test_flux.py
 #   chromium    Debian's chromium for tests/browser (Playwright for Python, from the
 #               test extra, drives it; `playwright install` is never run)
 #   container   Debian's buildah, podman, runc and debootstrap, and the local base image
@@ -26,7 +30,8 @@
 #
 # Knobs: TOKEN_SHIM_CACHE (default ~/.cache/token-shim), TOKEN_SHIM_TOOLS (steps to
 # run, default all of the above), GO_MIN, GO_TOOLCHAIN_VERSION, KUBECTL_VERSION,
-# KUBECTL_MIN_MINOR, TOFU_VERSION.
+# KUBECTL_MIN_MINOR, TOFU_VERSION, KUBE_APISERVER_VERSION (scripts/build-kube-apiserver.sh),
+# FLUX_VERSION (scripts/build-flux.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,9 +39,9 @@ ENV_FILE=${1:?usage: scripts/install-test-tools.sh ENV_FILE}
 CACHE=${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}
 BIN=$CACHE/bin
 GOROOT_DIR=$CACHE/go
-STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi chromium container helm}
-GO_MIN=${GO_MIN:-1.25}  # k8s.io/kubectl v0.34.13 needs 1.25; OpenTofu 1.9 1.22; restapi 1.18
-GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.25.14}
+STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi kube_apiserver flux chromium container helm}
+GO_MIN=${GO_MIN:-1.26}  # Flux v1.9.6 needs 1.26; k8s.io/kubectl v0.34.13 1.25; OpenTofu 1.9 1.22; restapi 1.18
+GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.26.8}
 KUBECTL_VERSION=${KUBECTL_VERSION:-v1.34.13}
 KUBECTL_MIN_MINOR=${KUBECTL_MIN_MINOR:-28}
 TOFU_VERSION=${TOFU_VERSION:-v1.9.0}
@@ -111,6 +116,16 @@ step_restapi() {
   bash scripts/build-restapi-providers.sh >&2
 }
 hint_restapi="the restapi provider is built with Go from the Go module proxy (scripts/build-restapi-providers.sh); see the error above"
+
+step_kube_apiserver() {
+  bash scripts/build-kube-apiserver.sh "$BIN" >&2
+}
+hint_kube_apiserver="kube-apiserver and etcd are built with Go from the Go module proxy (scripts/build-kube-apiserver.sh); see the error above"
+
+step_flux() {
+  bash scripts/build-flux.sh "$BIN" >&2
+}
+hint_flux="Flux's controllers are built with Go >= 1.26 from the Go module proxy (scripts/build-flux.sh); see the error above"
 
 step_chromium() {
   command -v chromium >/dev/null || apt_install chromium

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from shim import audit, crypto, headers
 from shim.caches import keep_fresh
+from shim.client_certs import CLIENT_CERTS, ClientCerts
 from shim.config import Config, where
 from shim.core.auth import Authenticator
 from shim.core.ext_tokens import ExtTokenService
@@ -74,6 +75,7 @@ def create_app(
     app[METRICS] = metrics
     app[ORIGIN] = Origin(config)
     app[THROTTLE] = LoginThrottle(config, store)
+    app[CLIENT_CERTS] = ClientCerts.of(config)
     audit.setup(app)
     add_routes(app)
     app.cleanup_ctx.append(functools.partial(_lifecycle, worker=worker))

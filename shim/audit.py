@@ -71,7 +71,7 @@ def audit(request: web.Request, event: str, target: str | None, outcome: str,
     """Record `event` on `target` by the caller of `request`; fields must hold no secret."""
     principal = request.get(PRINCIPAL)
     actor = {"actor": principal.user.id if principal else None}
-    if principal:
+    if principal and principal.token.id:  # no id: a front proxy's user (no token-shim token)
         actor["actorToken"] = principal.token.id
     request.app[AUDIT].write(
         request.app[CLOCK](), event, **actor, target=target, outcome=outcome,

@@ -45,7 +45,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     token = commands.add_parser(
         "token", help="kubectl exec credential plugin: print an ExecCredential")
     _token_options(token)
-    return parser, {"serve": serve, "migrate": migrate, "reset-password": reset, "token": token}
+    apiservice = commands.add_parser(
+        "apiservice", help="print the Service and APIService YAML that put token-shim behind a "
+                           "kube-apiserver as an aggregated API server")
+    _apiservice_options(apiservice)
+    return parser, {"serve": serve, "migrate": migrate, "reset-password": reset, "token": token,
+                    "apiservice": apiservice}
 
 
 class _Version(argparse.Action):
@@ -66,6 +71,31 @@ def _version() -> str:
         return version("token-shim")
     except PackageNotFoundError:  # run from a source tree that was never installed
         return "(not installed)"
+
+
+def _apiservice_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="localhost",
+                        help="where the kube-apiserver reaches token-shim (the ExternalName; "
+                             "default localhost)")
+    parser.add_argument("--port", type=int, default=8443, help="token-shim's HTTPS port")
+    parser.add_argument("--namespace", default="token-shim", help="namespace of the Service")
+    parser.add_argument("--service", default="token-shim", help="name of the Service")
+    parser.add_argument("--ca-file", dest="ca_file",
+                        help="PEM CA of token-shim's serving certificate, for caBundle (without "
+                             "it: insecureSkipTLSVerify)")
+    parser.add_argument("--group", dest="groups", action="append", default=[],
+                        help="only this API group (repeatable; default: ext.cattle.io and "
+                             "management.cattle.io)")
+
+
+def apiservice(args: argparse.Namespace) -> int:
+    from shim.apiservice import manifests, read_ca
+    from shim.faces.kube.table import RESOURCES
+
+    print(manifests(RESOURCES, host=args.host, port=args.port, namespace=args.namespace,
+                    service=args.service, ca_pem=read_ca(args.ca_file),
+                    groups=tuple(args.groups)), end="")
+    return 0
 
 
 def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
@@ -206,6 +236,8 @@ def main(argv: list[str] | None = None, now: Callable[[], dt.datetime] = utc_now
         return 2
     if args.command == "token":
         return token(args, now)
+    if args.command == "apiservice":
+        return apiservice(args)
     if incomplete := _missing_resources():
         print(incomplete, file=sys.stderr)
         return 2

@@ -18,7 +18,8 @@ import time
 from aiohttp import web
 
 from shim import origin, policy
-from shim.errors import ApiError, forbidden, render, server_error, unavailable
+from shim.client_certs import CLIENT_CERTS, RemoteUser
+from shim.errors import ApiError, forbidden, render, server_error, unauthorized, unavailable
 from shim.face_paths import not_found_message
 from shim.faces.http import credential
 from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
@@ -30,8 +31,10 @@ log = logging.getLogger("shim")
 # /metrics checks its own access (the `metrics` option); /docs and /openapi.json are open.
 # /v1-public is open so that its unknown paths answer 404 (the Rancher CLI 2.14+ then falls
 # back to /v3-public); /ping answers `pong` to anyone, as Rancher's does.
+# /v1/authenticate (TokenReview) checks its own caller (the `review_access` option).
+REVIEW_PATH = "/v1/authenticate"
 PUBLIC_PREFIXES = ("/v3-public/", "/v1-public/", "/healthz", "/readyz", "/openapi.json", "/docs",
-                   "/metrics", "/ping", "/dashboard/login", "/dashboard/static/")
+                   "/metrics", "/ping", "/dashboard/login", "/dashboard/static/", REVIEW_PATH)
 # Probes write no URL and must answer whatever Host a load balancer sends.
 HOST_UNCHECKED = frozenset({"/healthz", "/readyz"})
 _REQUEST_ID = re.compile(r"[!-~]{1,200}")
@@ -53,7 +56,7 @@ os.register_at_fork(after_in_child=_new_id_prefix)
 def face_of(path: str) -> str:
     if path.startswith("/terraform/"):
         return "terraform"
-    if path.startswith("/k8s/"):
+    if path.startswith(("/k8s/", REVIEW_PATH)) or policy.is_kube_root_path(path):
         return "kube"
     return "v3"
 
@@ -215,11 +218,28 @@ def _not_served(request: web.Request) -> None:
 async def _authenticate(request: web.Request) -> None:
     app = request.app
     auth, now = app[CORE].auth, app[CLOCK]()
+    if policy.is_kube_root_path(request.path):
+        remote = app[CLIENT_CERTS].front_proxy(request)
+        if remote is not None:
+            return await _as_remote_user(request, remote, now)
     request[PRINCIPAL] = found = await auth.authenticate(credential(request), request.path, now)
     if found.user.must_change_password and not policy.allowed_before_password_change(
             request.method, request.path, request.query.get("action")):
         raise forbidden("you must change your password first:"
                         " POST /v3/users?action=changepassword")
+
+
+async def _as_remote_user(request: web.Request, remote: RemoteUser, now: int) -> None:
+    """A front proxy's request: discovery and OpenAPI for whoever it vouches for (its own
+    availability check and OpenAPI download name users token-shim does not know, as do
+    kube users browsing discovery); everything else as the token-shim user it names."""
+    path = request.path
+    if request.method == "GET" and not (path.startswith("/apis/") and path.count("/") > 3):
+        return
+    if not remote.name:
+        raise unauthorized("front proxy request without X-Remote-User")
+    request[PRINCIPAL] = await request.app[CORE].auth.front_proxy(remote.name, remote.token_id,
+                                                                  now)
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:

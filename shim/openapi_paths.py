@@ -120,13 +120,15 @@ def from_operation(o: Operation, types: dict[str, str]) -> dict[str, Any]:
 def _kube() -> list[tuple[str, str, dict]]:
     """Derived from the kube face's own table (shim/faces/kube)."""
     r, obj = "responses/kube/", "responses/kube/object"
-    special = {"kubeVersion": r + "version", "createSelfSubjectReview": r + "self-subject-review"}
+    special = {"kubeVersion": r + "version", "createSelfSubjectReview": r + "self-subject-review",
+               "kubeTokenReview": r + "token-review"}
     found = []
     for method, path, op_id, summary, body, ok in kube.operations():
         errors = (400, 403, 404, 409, 415, 422) if method in ("POST", "PUT", "PATCH", "DELETE") \
             else (404,)
         found.append((path, method.lower(), op(
-            "kube", op_id, summary, {ok: special.get(op_id, obj)}, body=body, errors=errors)))
+            "kube", op_id, summary, {ok: special.get(op_id, obj)}, body=body, errors=errors,
+            public=op_id == "kubeTokenReview")))  # it checks its caller itself (review_access)
     return found
 
 

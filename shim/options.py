@@ -239,6 +239,21 @@ OPTIONS: tuple[Option, ...] = (
     Option("tls_dir", "text", None,
            "where `tls_self_signed` keeps its CA and keys (directory 0700, keys 0600)",
            shown_default="`DATA_DIR/tls`"),
+    Option("review_access", "text", "anyone",
+           "who may post TokenReviews to `/v1/authenticate`: `anyone` (the reviewed token is "
+           "the credential, as Rancher's kube-api-auth), `admin` (an admin's token-shim bearer) "
+           "or `client-cert` (a TLS client certificate issued by `review_client_ca`)",
+           choices=("anyone", "admin", "client-cert")),
+    Option("review_client_ca", "text", None,
+           "PEM CA whose client certificates may post TokenReviews (`review_access` "
+           "`client-cert`; needs TLS)", shown_default="none"),
+    Option("requestheader_client_ca", "text", None,
+           "PEM CA of the front proxy (a kube-apiserver's `--proxy-client-cert-file`): a client "
+           "certificate it issued makes `X-Remote-User`/`X-Remote-Group` trusted on the root "
+           "ext API (aggregated API server; needs TLS)", shown_default="none (off)"),
+    Option("requestheader_allowed_names", "list", (),
+           "common names the front proxy's certificate may have (comma-separated)",
+           shown_default="any name the CA issued"),
     Option("data_dir", "text", None, "the server's data directory", shown_default=(
         "the SQLite file's directory, else `$XDG_DATA_HOME/token-shim`")),
     Option("exec_command", "text", "token-shim",

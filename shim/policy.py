@@ -90,6 +90,17 @@ def cluster_allows(cluster_id: str, path: str) -> bool:
     return False
 
 
+def is_kube_root_path(path: str) -> bool:
+    """The kube face served at the server root for the first cluster (ext.cattle.io as
+    Rancher serves the local cluster's API there; what an API aggregator proxies)."""
+    return path == "/apis" or path.startswith(("/apis/", "/openapi/v2", "/openapi/v3"))
+
+
+def cluster_scope_allows(token_cluster: str, cluster_id: str) -> bool:
+    """A token unscoped, or scoped to `cluster_id`, may act on that cluster (TokenReview)."""
+    return not token_cluster or token_cluster == cluster_id
+
+
 # What a user who must change their password may do until they have: (method, path, action).
 BEFORE_PASSWORD_CHANGE = frozenset({
     ("POST", "/v3/users", "changepassword"),

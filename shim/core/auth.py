@@ -11,7 +11,7 @@ from shim import crypto, policy
 from shim.core.ext_tokens import EXT, split_bearer
 from shim.core.principal import Principal
 from shim.core.settings import SettingsService
-from shim.errors import unauthorized
+from shim.errors import forbidden, unauthorized
 from shim.settings_catalog import IDLE_TTL, SESSION_TTL
 from shim.store.base import Store, Token, User
 
@@ -23,6 +23,43 @@ class Authenticator:
 
     async def authenticate(self, credential: str | None, path: str, now: int) -> Principal:
         """The principal for a valid credential, else the one 401 Rancher gives for all."""
+        return await self._verify(credential, now,
+                                  lambda cluster_id: policy.cluster_allows(cluster_id, path))
+
+    async def review(self, credential: str | None, cluster: str, now: int) -> Principal:
+        """A TokenReview for `cluster`: every rule of `authenticate`, the token's cluster
+        scope judged against `cluster`, and a user who must change their password refused
+        (a cluster offers nothing that changes it). 401 ApiErrors name the reason."""
+        found = await self._verify(credential, now,
+                                   lambda cluster_id: policy.cluster_scope_allows(cluster_id,
+                                                                                  cluster))
+        if found.user.must_change_password:
+            raise unauthorized("must change password")
+        return found
+
+    async def front_proxy(self, remote_user: str, token_id: str | None, now: int) -> Principal:
+        """The principal of a request a trusted front proxy (a kube-apiserver) forwards
+        for `remote_user`: a token-shim user id (what TokenReviews answer), else a
+        username. The token is the one that authenticated the user at the proxy (its
+        `requesttokenid` extra) when it is theirs and still valid, else a stand-in with
+        no id: the kube-apiserver may cache a review for a while, token-shim does not.
+        Unknown or disabled users are refused (403: the proxy did authenticate them)."""
+        user = (await self.store.get_user(remote_user)
+                or await self.store.get_user_by_username(remote_user))
+        if user is None or not user.enabled:
+            raise forbidden(f'user "{remote_user}" is not a token-shim user'
+                            if user is None else f'user "{remote_user}" is disabled')
+        if user.must_change_password:
+            raise forbidden("you must change your password first:"
+                            " POST /v3/users?action=changepassword")
+        token = await self.store.get_token(token_id) if token_id else None
+        if (token is None or token.user_id != user.id or not token.enabled
+                or self.death(token, now)):
+            token = Token(id="", user_id=user.id, kind="front-proxy", secret="", description="",
+                          ttl=0, ttl_requested=0, created=now)
+        return Principal(user, token)
+
+    async def _verify(self, credential: str | None, now: int, in_scope) -> Principal:
         token_id, secret, ext = split_bearer(credential or "")
         if not token_id or not secret or not credential.isascii():  # ids and secrets are ASCII
             raise unauthorized("no credential" if credential is None else "malformed credential")
@@ -39,7 +76,7 @@ class Authenticator:
             if refused and token.kind == "session" and token.expired_at is None:
                 # Dead for good: raising the settings again must not revive it.
                 await self.store.expire_token(token.id, now)
-        if not refused and not policy.cluster_allows(token.cluster_id, path):
+        if not refused and not in_scope(token.cluster_id):
             refused = "cluster scope"
         if refused:
             raise unauthorized(refused)

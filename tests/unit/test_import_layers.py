@@ -11,7 +11,8 @@ no import circle exists anywhere. The layers, top to bottom:
   faces     the HTTP faces, and what is assembled from all of them: faces/*, openapi,
             openapi_paths, metrics (its scrape handler)
   plumbing  what hangs off the app: keys (the AppKeys, faces registered into them), logs,
-            audit, throttle, caches, purge, tls, kubeconfig, origin (the names served)
+            audit, throttle, caches, purge, tls, kubeconfig, origin (the names served),
+            client_certs, apiservice (the APIService manifests)
   core      the domain, no HTTP: core/*, schemas
   store     store/*
   base      pure pieces every layer uses: config, options, settings_catalog, errors,
@@ -35,7 +36,8 @@ LAYERS = {
     "app": ["shim.app", "shim.routes", "shim.middlewares", "shim.packaged", "shim.unparsed"],
     "faces": ["shim.faces", "shim.openapi", "shim.openapi_paths", "shim.metrics"],
     "plumbing": ["shim.keys", "shim.logs", "shim.audit", "shim.throttle", "shim.caches",
-                 "shim.purge", "shim.tls", "shim.kubeconfig", "shim.origin"],
+                 "shim.purge", "shim.tls", "shim.kubeconfig", "shim.origin",
+                 "shim.client_certs", "shim.apiservice"],
     "core": ["shim.core", "shim.schemas"],
     "store": ["shim.store"],
     "base": ["shim", "shim.config", "shim.options", "shim.settings_catalog", "shim.errors",

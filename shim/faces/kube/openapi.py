@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shim.errors import ApiError
 from shim.faces import http
 from shim.faces.kube.rest import known_cluster
 from shim.keys import SCHEMAS
@@ -225,3 +226,51 @@ async def group_version(request: web.Request) -> web.Response:
     if found is None:
         raise web.HTTPNotFound()
     return http.respond(copy.deepcopy(found[0]))
+
+
+async def swagger(request: web.Request) -> web.Response:
+    """OpenAPI v2 as JSON (an API aggregator merges it into the kube-apiserver's); the
+    protobuf form kubectl asks for when validating without v3 is not offered (406)."""
+    known_cluster(request)
+    accept = request.headers.get("Accept", "")
+    if accept and not any(t in accept for t in ("application/json", "*/*")):
+        raise ApiError(406, "NotAcceptable", "only application/json is served for /openapi/v2")
+    docs = [doc for doc, _ in request.app[_DOCS].values()]
+    return http.respond(to_swagger(docs))
+
+
+def to_swagger(docs: list[dict]) -> dict:
+    """The v3 documents merged into one Swagger 2.0 document: definitions, and paths
+    whose operations keep their ids, tags, x-kubernetes-* and response schemas."""
+    definitions: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    for doc in docs:
+        definitions.update(_v2_refs(doc["components"]["schemas"]))
+        for path, item in doc["paths"].items():
+            paths[path] = {method: _v2_operation(op) if isinstance(op, dict) and "responses" in op
+                           else _v2_refs(op) for method, op in item.items()}
+    return {"swagger": "2.0", "info": {"title": "token-shim", "version": "v2"},
+            "paths": paths, "definitions": definitions}
+
+
+def _v2_operation(op: dict) -> dict:
+    responses = {}
+    for code, answer in op["responses"].items():
+        media = (answer.get("content") or {}).get("application/json") or {}
+        responses[code] = {"description": answer.get("description", "")} | (
+            {"schema": _v2_refs(media["schema"])} if "schema" in media else {})
+    kept = {k: v for k, v in op.items() if k not in ("responses", "requestBody", "parameters")}
+    params = [{"name": p["name"], "in": p["in"], "type": "string",
+               "required": p.get("required", False)} for p in op.get("parameters", [])]
+    return _v2_refs(kept) | {"parameters": params, "responses": responses}
+
+
+def _v2_refs(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_v2_refs(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _v2_refs(v) for k, v in value.items() if k != "nullable"}
+    if isinstance(out.get("$ref"), str):
+        out["$ref"] = out["$ref"].replace("#/components/schemas/", "#/definitions/")
+    return out

@@ -31,19 +31,22 @@ _NAME_COLUMN = column("Name", "Name must be unique within a namespace.", format=
 
 
 def known_cluster(request: web.Request) -> str:
-    cluster_id = request.match_info["cluster"]
-    if cluster_id not in request.app[CONFIG].clusters:
+    """The path's cluster; at the server root (no `{cluster}`), the first configured."""
+    clusters = request.app[CONFIG].clusters
+    cluster_id = request.match_info.get("cluster", clusters[0])
+    if cluster_id not in clusters:
         raise plain_not_found(f'clusters "{cluster_id}" not found')
     return cluster_id
 
 
-def collection_path(resource: Resource) -> str:
-    return f"{PREFIX}/apis/{resource.group}/{resource.version}/{resource.plural}"
+def collection_path(resource: Resource, prefix: str = PREFIX) -> str:
+    return f"{prefix}/apis/{resource.group}/{resource.version}/{resource.plural}"
 
 
-def routes(resource: Resource) -> list[tuple[str, str, str, Callable]]:
-    """(verb, method, path, handler) for every verb the resource serves."""
-    coll, item = collection_path(resource), collection_path(resource) + "/{name}"
+def routes(resource: Resource, prefix: str = PREFIX) -> list[tuple[str, str, str, Callable]]:
+    """(verb, method, path, handler) for every verb the resource serves under `prefix`."""
+    coll = collection_path(resource, prefix)
+    item = coll + "/{name}"
     table = {
         "list": ("GET", coll, _list), "create": ("POST", coll, _create),
         "deletecollection": ("DELETE", coll, _delete_collection), "get": ("GET", item, _get),
