@@ -12,6 +12,9 @@
 #   restapi     the Terraform provider, built with Go into a local mirror
 #   chromium    Debian's chromium for tests/browser (Playwright for Python, from the
 #               test extra, drives it; `playwright install` is never run)
+#   dashboard   Rancher's dashboard (npm @rancher/shell) built for `serve --dashboard-dir`
+#               by scripts/build-dashboard.sh (Node >= 20 and npm: Debian's nodejs, npm),
+#               cached by its yarn.lock's hash; tests/browser/test_rancher_dashboard.py
 #
 # Usage: scripts/install-test-tools.sh ENV_FILE
 # Writes `export PATH=...` to ENV_FILE for the caller to source (scripts/test.sh
@@ -30,7 +33,7 @@ ENV_FILE=${1:?usage: scripts/install-test-tools.sh ENV_FILE}
 CACHE=${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}
 BIN=$CACHE/bin
 GOROOT_DIR=$CACHE/go
-STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi chromium}
+STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi chromium dashboard}
 GO_MIN=${GO_MIN:-1.25}  # k8s.io/kubectl v0.34.13 needs 1.25; OpenTofu 1.9 1.22; restapi 1.18
 GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.25.14}
 KUBECTL_VERSION=${KUBECTL_VERSION:-v1.34.13}
@@ -113,6 +116,12 @@ step_chromium() {
   command -v chromium >/dev/null
 }
 hint_chromium="install Chromium as \`chromium\` on PATH (Debian: apt-get install chromium)"
+
+step_dashboard() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+  bash scripts/build-dashboard.sh >&2
+}
+hint_dashboard="needs Node >= 20 with npm on PATH (Debian: apt-get install nodejs npm) and the npm registry; see scripts/build-dashboard.sh and the error above"
 
 # ---------------------------------------------------------------- helpers
 

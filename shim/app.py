@@ -20,6 +20,7 @@ from shim.core.features import FeatureService
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
+from shim.faces import dashboard
 from shim.faces import web as web_face
 from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
@@ -86,6 +87,9 @@ class StartupError(Exception):
 
 async def _lifecycle(app: web.Application, worker: int | None) -> AsyncIterator[None]:
     core, config, clock = app[CORE], app[CONFIG], app[CLOCK]
+    unbuilt = config.dashboard_dir and dashboard.check(config.dashboard_dir)
+    if unbuilt:
+        raise StartupError(f"dashboard_dir (--dashboard-dir, TOKEN_SHIM_DASHBOARD_DIR): {unbuilt}")
     try:
         await core.store.open()
     except StoreUnavailable as exc:

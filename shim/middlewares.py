@@ -20,7 +20,7 @@ from shim import policy
 from shim.errors import ApiError, forbidden, render, server_error
 from shim.faces.http import credential
 from shim.faces.v3.render import base_url
-from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
+from shim.keys import CLOCK, CORE, OPEN_PREFIXES, PRINCIPAL, REQUEST_ID
 from shim.logs import log_request
 from shim.metrics import Metrics
 
@@ -31,6 +31,10 @@ log = logging.getLogger("shim")
 # back to /v3-public); /ping answers `pong` to anyone, as Rancher's does.
 PUBLIC_PREFIXES = ("/v3-public/", "/v1-public/", "/healthz", "/readyz", "/openapi.json", "/docs",
                    "/metrics", "/ping", "/dashboard/login", "/dashboard/static/")
+# Open to anonymous callers, yet authenticated when a live credential comes along: what
+# Rancher's dashboard reads before login (public settings, plugins, versions), and logout.
+OPTIONAL_AUTH_PREFIXES = ("/v1/management.cattle.io.setting", "/v1/uiplugins",
+                          "/rancherversion", "/version", "/v1/logout")
 _REQUEST_ID = re.compile(r"[!-~]{1,200}")
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllow", 413: "RequestEntityTooLarge"}
 # Generated request ids: unique per process (random prefix) and cheap (a counter).
@@ -93,7 +97,9 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
                                headers={"Retry-After": "1"})
             in_flight += 1
             try:
-                if not request.path.startswith(PUBLIC_PREFIXES):
+                if request.path.startswith(OPTIONAL_AUTH_PREFIXES):
+                    await _authenticate_if_live(request)
+                elif not request.path.startswith(PUBLIC_PREFIXES + request.app.get(OPEN_PREFIXES, ())):
                     await _authenticate(request)
                 return _with_schemas(request, await handler(request))
             finally:
@@ -158,7 +164,11 @@ async def _read_body(request: web.Request, seconds: float) -> None:
 
 def _with_schemas(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
     """Norman's X-API-Schemas on every /v3 (and /v1) answer but the authentication filter's
-    401: Go clients refuse a root without it, the Python client loads the types from it."""
+    401: Go clients refuse a root without it, the Python client loads the types from it.
+    X-API-Cattle-Auth (whether the caller is logged in) on every answer: Rancher's
+    dashboard decides from it to show its login page."""
+    if not response.prepared:
+        response.headers["X-API-Cattle-Auth"] = "true" if PRINCIPAL in request else "false"
     path = request.path
     if not path.startswith(("/v3", "/v1")) or path[3:4] not in ("", "/"):
         return response
@@ -184,6 +194,18 @@ async def _authenticate(request: web.Request) -> None:
             request.method, request.path, request.query.get("action")):
         raise forbidden("you must change your password first:"
                         " POST /v3/users?action=changepassword")
+
+
+async def _authenticate_if_live(request: web.Request) -> None:
+    """Authenticate when a credential is given; a dead one leaves the caller anonymous."""
+    if credential(request) is None:
+        return
+    try:
+        await _authenticate(request)
+    except ApiError as err:
+        if err.status not in (401, 403):
+            raise
+        request.pop(PRINCIPAL, None)
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:

@@ -200,6 +200,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("clusters", "list", ("local",), "cluster ids (comma-separated in a flag or variable)"),
     Option("public_url", "text", None, "base URL used in links and kubeconfigs", public_url,
            shown_default="the request's host"),
+    Option("dashboard_dir", "text", None,
+           "a built Rancher dashboard (scripts/build-dashboard.sh) to serve at /dashboard/ in "
+           "place of the console", shown_default="none: the console is at /dashboard/"),
     Option("server_version", "text", "v2.13.0", "the Rancher version the v3 face reports"),
     Option("log_level", "text", "info", "process log level", choices=LOG_LEVELS),
     Option("log_format", "text", "text",

@@ -94,6 +94,7 @@ def cluster_allows(cluster_id: str, path: str) -> bool:
 BEFORE_PASSWORD_CHANGE = frozenset({
     ("POST", "/v3/users", "changepassword"),
     ("POST", "/v3/tokens", "logout"),
+    ("POST", "/v1/logout", None),
 })
 
 
