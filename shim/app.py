@@ -24,7 +24,8 @@ from shim.faces import dashboard
 from shim.faces import web as web_face
 from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
-from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
+from shim.feed import ChangeFeed, bump_on_write
+from shim.keys import CATALOG, CLOCK, CONFIG, CORE, FEED, SCHEMAS, Core
 from shim.metrics import METRICS, Metrics
 from shim.middlewares import front_door
 from shim.purge import purge_forever
@@ -65,6 +66,9 @@ def create_app(
         ext_tokens=ExtTokenService(store, settings, config.clusters),
     )
     app[METRICS] = metrics
+    app[FEED] = feed = ChangeFeed()
+    app.on_response_prepare.append(bump_on_write(feed))
+    store.add_row_listener(feed.bump)
     app[THROTTLE] = LoginThrottle(config, store)
     audit.setup(app)
     add_routes(app)
@@ -105,7 +109,8 @@ async def _lifecycle(app: web.Application, worker: int | None) -> AsyncIterator[
             core.tokens, clock, config.purge_interval, config.purge_batch, _on_purge(app)
         )) if worker in (None, 0) else None
         keeper = asyncio.create_task(keep_fresh(
-            core.store, {"settings": core.settings, "features": core.features},
+            core.store, {"settings": core.settings, "features": core.features,
+                         "feed": app[FEED]},
             config.cache_refresh_interval,
         ))
         yield

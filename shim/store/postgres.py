@@ -396,6 +396,8 @@ class PostgresStore(Store):
         def deliver(what: str) -> None:
             if what == ROWS:
                 self._rows_changed()
+                for listener in self.row_listeners():
+                    listener()
                 return
             if what == "*":  # (re)connected: changes from now on will be heard
                 self._rows_changed()

@@ -12,7 +12,7 @@ from aiohttp import web
 from shim.errors import ApiError, not_found
 from shim.faces import http
 from shim.faces.kube.discovery import KUBE_VERSION
-from shim.faces.steve import kinds, shapes
+from shim.faces.steve import kinds, shapes, subscribe
 from shim.faces.steve.kinds import KINDS, Kind
 from shim.keys import CONFIG, PRINCIPAL
 
@@ -27,6 +27,8 @@ OPTIONAL_AUTH = ("/v1/management.cattle.io.settings", "/v1/management.cattle.io.
 
 def add_routes(app: web.Application) -> None:
     app.add_routes([
+        web.get("/v1/subscribe", subscribe.subscribe),
+        web.get("/v3/subscribe", subscribe.subscribe),
         web.get("/v1/uiplugins", uiplugins),
         web.get("/rancherversion", rancher_version),
         web.get("/version", kube_version),
