@@ -103,7 +103,7 @@ async def test_every_openapi_operation_has_a_norman_schema_with_matching_methods
     by_plural = {s["pluralName"]: s for s in schemas.values() if "links" in s}
     checked = 0
     for path, ops in doc["paths"].items():
-        if not path.startswith("/v3/"):
+        if not path.startswith("/v3/") or path == "/v3/subscribe":  # a websocket, not a type
             continue
         plural = path.split("/")[2]
         schema = by_plural[plural]

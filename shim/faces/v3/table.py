@@ -64,7 +64,7 @@ def _public() -> list[Operation]:
         Operation("post", "/v1-public/login", public.login_v1, "loginV1",
                   "Log in with a password (Rancher 2.14+): 201 with the token, or with "
                   "`responseType: cookie` the R_SESS cookie and no body",
-                  {201: R + "token", 200: None}, body="public/v1-login",
+                  {201: R + "login-v1", 200: None}, body="public/v1-login",
                   errors=(401, 403, 429), public=True),
         Operation("post", "/v1/logout", public.logout, "logoutV1",
                   "End the caller's session (`?all`: every session of theirs); clears the "
