@@ -6,6 +6,7 @@ server under test (see tests/browser/dashboard_calls.py for the list it is check
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -38,9 +39,10 @@ def server(tmp_path, dashboard_dir):
     live.stop()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def calls(page, server):
-    """Every API request the page makes, as (status, method, path without the query)."""
+    """Every API request the page makes, as (status, method, path without the query);
+    with TOKEN_SHIM_DASHBOARD_CALLS=FILE also appended to FILE (the list in the README)."""
     seen: list[tuple[int, str, str]] = []
 
     def record(response) -> None:
@@ -49,7 +51,13 @@ def calls(page, server):
             seen.append((response.status, response.request.method, path))
 
     page.on("response", record)
-    return seen
+    page.on("websocket", lambda ws: seen.append((101, "GET", ws.url.split("?")[0].split(
+        str(server.port), 1)[1])))
+    yield seen
+    out = os.environ.get("TOKEN_SHIM_DASHBOARD_CALLS")
+    if out:
+        with open(out, "a") as file:
+            file.writelines(f"{status} {method} {path}\n" for status, method, path in seen)
 
 
 def log_in(page, username: str, password: str) -> None:

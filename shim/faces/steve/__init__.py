@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from shim.faces.steve import subscribe
 from shim.faces.steve.handlers import list_schemas
 from shim.faces.steve.kinds import KINDS
 from shim.faces.steve.table import OPERATIONS
@@ -20,6 +21,7 @@ __all__ = ["OPERATIONS", "add_routes", "list_schemas"]
 
 
 def add_routes(app: web.Application) -> None:
+    subscribe.setup(app)
     for operation in OPERATIONS:
         path = operation.path.replace("{type}", TYPE)
         app.router.add_route(operation.method.upper(), path, operation.handler)

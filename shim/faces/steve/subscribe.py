@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ from shim.settings_catalog import SETTINGS
 from shim.store.base import TokenQuery
 
 PING_SECONDS = 30.0
+SOCKETS = web.AppKey("subscribe_sockets", weakref.WeakSet)  # open ones, closed at shutdown
 Lister = Callable[[web.Request], Awaitable[list[dict]]]
 
 
@@ -56,11 +58,23 @@ def _listers(api: str) -> dict[str, Lister]:
     return {k.id: k.list for k in kinds.ALL if k.list is not None and k is not kinds.COUNT}
 
 
+def setup(app: web.Application) -> None:
+    app[SOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(_close_all)
+
+
+async def _close_all(app: web.Application) -> None:
+    """A stopping server does not wait for its subscribers: they are told it is going."""
+    for socket in list(app[SOCKETS]):
+        await socket.close(code=1001, message=b"server shutdown")
+
+
 async def subscribe(request: web.Request) -> web.StreamResponse:
     actor = http.principal(request)
     _check_origin(request)
     socket = web.WebSocketResponse()
     await socket.prepare(request)
+    request.app[SOCKETS].add(socket)
     watcher = Watcher(request, socket, _listers(request.path.split("/")[1]))
     pusher = asyncio.create_task(watcher.push_changes(actor.token.id))
     try:
