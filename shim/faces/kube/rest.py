@@ -17,7 +17,7 @@ from shim.audit import audit
 from shim.errors import ApiError
 from shim.errors import not_found as plain_not_found
 from shim.faces import http
-from shim.faces.kube import errors, patches
+from shim.faces.kube import errors, patches, watch
 from shim.faces.kube.resource import Object, Resource, column
 from shim.keys import CONFIG, JSON_BODY, SCHEMAS
 
@@ -69,14 +69,18 @@ def routes(resource: Resource) -> list[tuple[str, str, str, Callable]]:
 
 async def _list(resource: Resource, request: web.Request) -> web.Response:
     known_cluster(request)
-    if request.query.get("watch") in ("true", "1"):
-        raise ApiError(405, "MethodNotAllowed",
-                       f"watch is not served for {resource.qualified}: token-shim has no change "
-                       "feed to watch; list again instead")
-    objs = select(await resource.adapter.list(request), request)
+    if watch.wanted(request):
+        return await watch.stream(
+            request, lambda: _selected(resource, request),
+            lambda obj: as_table(resource, request, [obj]) if wants_table(request) else obj)
+    objs = await _selected(resource, request)
     if wants_table(request):
         return http.respond(as_table(resource, request, objs))
     return http.respond(as_list(resource, objs))
+
+
+async def _selected(resource: Resource, request: web.Request) -> list[Object]:
+    return select(await resource.adapter.list(request), request)
 
 
 async def _get(resource: Resource, request: web.Request) -> web.Response:

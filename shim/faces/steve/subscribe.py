@@ -140,7 +140,7 @@ class Watcher:
         seen, next_ping = feed.generation, loop.time() + PING_SECONDS
         while not self.socket.closed:
             seen = await feed.wait(seen, max(0.0, next_ping - loop.time()))
-            if not await self._session_alive(token_id):
+            if not await http.session_alive(self.request, token_id):
                 await self.socket.close(code=4001, message=b"session ended")
                 return
             for kind in list(self.watched):
@@ -149,11 +149,6 @@ class Watcher:
                 await self.send({"name": "ping", "data": {
                     "version": self.request.app[CONFIG].server_version}})
                 next_ping = loop.time() + PING_SECONDS
-
-    async def _session_alive(self, token_id: str) -> bool:
-        core = http.core(self.request)
-        token = await core.store.get_token(token_id)
-        return token is not None and core.auth.alive(token, http.now(self.request))
 
     async def _send_differences(self, kind: str) -> None:
         before, after = self.watched.get(kind, {}), await self.snapshot(kind)
