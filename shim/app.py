@@ -24,7 +24,7 @@ from shim.faces import dashboard
 from shim.faces import web as web_face
 from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
-from shim.feed import ChangeFeed, bump_on_write
+from shim.feed import ChangeFeed, bump_on_write, close_on_shutdown
 from shim.keys import CATALOG, CLOCK, CONFIG, CORE, FEED, SCHEMAS, Core
 from shim.metrics import METRICS, Metrics
 from shim.middlewares import front_door
@@ -68,6 +68,7 @@ def create_app(
     app[METRICS] = metrics
     app[FEED] = feed = ChangeFeed()
     app.on_response_prepare.append(bump_on_write(feed))
+    app.on_shutdown.append(close_on_shutdown(feed))
     store.add_row_listener(feed.bump)
     app[THROTTLE] = LoginThrottle(config, store)
     audit.setup(app)

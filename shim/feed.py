@@ -21,7 +21,12 @@ SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 class ChangeFeed:
     def __init__(self) -> None:
         self.generation = 0
+        self.closed = False  # the server is stopping: long-lived answers end
         self._bumped = asyncio.Event()
+
+    def close(self) -> None:
+        self.closed = True
+        self.bump()
 
     def bump(self) -> None:
         self.generation += 1
@@ -39,6 +44,15 @@ class ChangeFeed:
                 async with asyncio.timeout(timeout):
                     await self._bumped.wait()
         return self.generation
+
+
+def close_on_shutdown(feed: ChangeFeed):
+    """An `on_shutdown` hook: watches and subscribers end instead of holding the stop up."""
+
+    async def hook(app: web.Application) -> None:
+        feed.close()
+
+    return hook
 
 
 def bump_on_write(feed: ChangeFeed):

@@ -4,8 +4,8 @@ process's change feed moves (shim/feed.py) and comparing resourceVersions.
 
 Without `resourceVersion` (or with "0") the stream starts with an ADDED per object, as
 Kubernetes does; with one, only later changes are sent (the list's state is the start).
-The stream ends after `timeoutSeconds` (at most 30 minutes: clients re-watch), or once
-the session that opened it is deleted or dead."""
+The stream ends after `timeoutSeconds` (at most 30 minutes: clients re-watch), once the
+session that opened it is deleted or dead, when the client goes, or when the server stops."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from shim.faces.kube.resource import Object
 from shim.keys import FEED
 
 MAX_SECONDS = 1800
+CHECK_SECONDS = 30.0  # how often a quiet watch checks its session and its client
 Reader = Callable[[], Awaitable[list[Object]]]
 Shape = Callable[[Object], Object]  # the object as sent (a Table row when asked)
 
@@ -41,9 +42,10 @@ async def stream(request: web.Request, read: Reader, shape: Shape) -> web.Stream
     feed, loop = request.app[FEED], asyncio.get_running_loop()
     seen, deadline = feed.generation, loop.time() + seconds
     token_id = http.principal(request).token.id
-    while loop.time() < deadline:
-        seen = await feed.wait(seen, deadline - loop.time())
-        if not await http.session_alive(request, token_id):
+    while loop.time() < deadline and not feed.closed:
+        seen = await feed.wait(seen, min(CHECK_SECONDS, deadline - loop.time()))
+        gone = request.transport is None or request.transport.is_closing()
+        if gone or feed.closed or not await http.session_alive(request, token_id):
             break
         now = _by_name(await read())
         for name, obj in now.items():

@@ -138,7 +138,7 @@ class Watcher:
     async def push_changes(self, token_id: str) -> None:
         feed, loop = self.request.app[FEED], asyncio.get_running_loop()
         seen, next_ping = feed.generation, loop.time() + PING_SECONDS
-        while not self.socket.closed:
+        while not self.socket.closed and not feed.closed:
             seen = await feed.wait(seen, max(0.0, next_ping - loop.time()))
             if not await http.session_alive(self.request, token_id):
                 await self.socket.close(code=4001, message=b"session ended")
