@@ -152,3 +152,16 @@ async def test_steves_type_routes_leave_other_v1_paths_free(api, path):
     takers = [r.canonical for r in resources
               if r.canonical.startswith("/v1/{type}") and r._match(path) is not None]
     assert takers == []
+
+
+async def test_v1_writes_are_audited_like_the_other_faces(make_api, config, tmp_path):
+    log = tmp_path / "audit.log"
+    api = await make_api(config, audit_log=str(log))
+    await api.put(f"{SETTINGS}/{MAX}", {"value": "60"})
+    await api.put(f"{SETTINGS}/{MAX}", {"value": "-1"})
+    made = (await api.post("/v1/ext.cattle.io.tokens", {"spec": {}})).body
+    lines = log.read_text()
+    assert f'"event":"setting.update","actor":"{api.admin_id}"' in lines
+    assert '"target":"auth-token-max-ttl-minutes","outcome":"failure"' in lines
+    assert f'"event":"token.create","actor":"{api.admin_id}"' in lines and made["id"] in lines
+    assert made["status"]["bearerToken"].split(":")[1] not in lines

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Awaitable
 
 from aiohttp import web
 
+from shim.audit import audit
 from shim.errors import ApiError, not_found
 from shim.faces import http
 from shim.faces.kube.discovery import KUBE_VERSION
@@ -13,6 +15,7 @@ from shim.faces.steve import kinds, shapes
 from shim.faces.steve.kinds import KINDS, Kind
 from shim.keys import CONFIG, PRINCIPAL
 
+AUDITED = {kinds.SETTING: "setting", kinds.EXT_TOKEN: "token"}  # the audit's event prefix
 BODIES = {kinds.SETTING: "steve/setting", kinds.PREFERENCE: "steve/userpreference",
           kinds.SELFUSER: "steve/selfuser", kinds.EXT_TOKEN: "kube/token"}
 
@@ -57,7 +60,8 @@ async def create_resource(request: web.Request) -> web.Response:
     if kind.create is None:
         raise ApiError(405, "MethodNotAllow", f"method POST not allowed on {request.path}")
     body = await http.read_json(request, BODIES[kind])
-    return http.respond(await kind.create(request, body), status=201)
+    return http.respond(await _audited(request, kind, "create", None, kind.create(request, body)),
+                        status=201)
 
 
 async def update_resource(request: web.Request) -> web.Response:
@@ -65,15 +69,35 @@ async def update_resource(request: web.Request) -> web.Response:
     if kind.update is None:
         raise ApiError(405, "MethodNotAllow", f"method PUT not allowed on {request.path}")
     http.principal(request)
+    obj_id = request.match_info["id"]
     body = await http.read_json(request, BODIES[kind])
-    return http.respond(await kind.update(request, request.match_info["id"], body))
+    return http.respond(await _audited(request, kind, "update", obj_id,
+                                       kind.update(request, obj_id, body)))
 
 
 async def delete_resource(request: web.Request) -> web.Response:
     kind = _kind(request)
     if kind.delete is None:
         raise ApiError(405, "MethodNotAllow", f"method DELETE not allowed on {request.path}")
-    return http.respond(await kind.delete(request, request.match_info["id"]))
+    obj_id = request.match_info["id"]
+    return http.respond(await _audited(request, kind, "delete", obj_id,
+                                       kind.delete(request, obj_id)))
+
+
+async def _audited(request: web.Request, kind: Kind, verb: str, target: str | None,
+                   pending: Awaitable[dict]) -> dict:
+    """Writes of settings and ext tokens are audited as on the other faces (face "v1")."""
+    event = AUDITED.get(kind)
+    if event is None:
+        return await pending
+    try:
+        found = await pending
+    except ApiError as err:
+        audit(request, f"{event}.{verb}", target, "failure", face="v1", status=err.status,
+              reason=err.reason or err.code)
+        raise
+    audit(request, f"{event}.{verb}", found.get("id", target), "success", face="v1")
+    return found
 
 
 def schemas(request: web.Request) -> list[dict]:
