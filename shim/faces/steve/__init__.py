@@ -10,14 +10,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from shim.faces.steve import subscribe
-from shim.faces.steve.handlers import list_schemas
 from shim.faces.steve.kinds import KINDS
 from shim.faces.steve.table import OPERATIONS
 
 _CORE_TYPES = "|".join(k for k in KINDS if "." not in k)
 TYPE = rf"{{type:[a-z0-9-]+(?:\.[a-z0-9-]+)+|{_CORE_TYPES}}}"
 
-__all__ = ["OPERATIONS", "add_routes", "list_schemas"]
+__all__ = ["OPERATIONS", "add_routes"]
 
 
 def add_routes(app: web.Application) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from shim.core.tokens import KINDS
 from shim.faces import public
-from shim.faces import steve
 from shim.faces.v3 import (clusters, features, principals, projects, root, schemas, settings,
                           tokens, users)
 from shim.operations import Action, Operation, q
@@ -55,9 +54,6 @@ def _public() -> list[Operation]:
         Operation("get", "/v1", root.v1_root, "v1Root",
                   "A minimal /v1 root: the Rancher CLI checks it answers with X-API-Schemas",
                   {200: R + "api-root"}),
-        Operation("get", "/v1/schemas", steve.list_schemas, "v1Schemas",
-                  "The /v1 (Steve) schemas of the types served there",
-                  {200: R + "schema-collection"}),
         Operation("get", "/v1-public/authproviders", public.list_providers, "listAuthProvidersV1",
                   "Login providers (Rancher 2.14+)", {200: R + "auth-provider-collection"},
                   public=True),
