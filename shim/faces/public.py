@@ -72,14 +72,15 @@ async def login_v1(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    """POST /v1/logout (`?all`: every session of the caller). Without a live session it
-    still clears the cookies, so a browser holding a dead one can always log out."""
+    """POST /v1/logout (`?all`: every session of the caller). It ends sessions only: an
+    API key that calls it is not deleted. Without a live session it still clears the
+    cookies, so a browser holding a dead one can always log out."""
     actor = request.get(PRINCIPAL)
     if actor is not None:
         tokens = http.core(request).tokens
         if "all" in request.query:
             await tokens.logout_all(actor)
-        else:
+        elif actor.token.kind == "session":
             await tokens.logout(actor)
         audit(request, "token.logout", actor.token.id, "success", all="all" in request.query)
     response = web.Response(status=200)

@@ -124,3 +124,9 @@ async def test_the_cli_v1_client_finds_the_root_and_its_schemas_with_basic_auth(
     schemas = await api.as_(None).get("/v1/schemas", headers=basic(key))
     assert schemas.status == 200 and schemas.body["type"] == "collection"
     assert "management.cattle.io.setting" in {s["id"] for s in schemas.body["data"]}
+
+
+async def test_logout_with_an_api_key_leaves_the_key_alone(api):
+    key = (await api.post("/v3/tokens", {"description": "script"})).body["token"]
+    assert (await api.as_(key).post("/v1/logout")).status == 200
+    assert (await api.as_(key).get("/v3")).status == 200

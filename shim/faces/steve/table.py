@@ -25,10 +25,10 @@ def _v(method, path, handler, op_id, summary, ok, **extra) -> Operation:
 OPERATIONS: tuple[Operation, ...] = (
     _v("get", "/v1/subscribe", subscribe.subscribe, "subscribeV1",
        "Websocket: resource.create/change/remove of what the client watches; ping every 30 s",
-       {101: None}, errors=(403,)),
+       {101: None}, errors=(400, 403)),
     _v("get", "/v3/subscribe", subscribe.subscribe, "subscribeV3",
        "Websocket for Norman types (token, setting, feature), as /v1/subscribe",
-       {101: None}, errors=(403,)),
+       {101: None}, errors=(400, 403)),
     _v("get", "/v1/uiplugins", handlers.uiplugins, "uiPlugins",
        "UI extensions: none (`{entries: {}}`)", {200: S + "ui-plugins"}, public=True),
     _v("get", "/rancherversion", handlers.rancher_version, "rancherVersion",

@@ -63,8 +63,9 @@ def _public() -> list[Operation]:
                   {201: R + "login-v1", 200: None}, body="public/v1-login",
                   errors=(401, 403, 429), public=True),
         Operation("post", "/v1/logout", public.logout, "logoutV1",
-                  "End the caller's session (`?all`: every session of theirs); clears the "
-                  "R_SESS and CSRF cookies", {200: None}),
+                  "End the caller's session (`?all`: every session of theirs; an API key is "
+                  "not deleted); clears the R_SESS, CSRF and R_OIDC_ID cookies", {200: None},
+                  public=True),
     ]
 
 
