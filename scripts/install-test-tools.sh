@@ -20,6 +20,9 @@
 #               the Dockerfile is built on in tests/e2e/test_container.py
 #               (scripts/build-container-base.sh: no registry is reachable)
 #   helm        helm and kube-validate, built with Go (scripts/build-chart-tools.sh)
+#   dashboard   Rancher's dashboard (npm @rancher/shell) built for `serve --dashboard-dir`
+#               by scripts/build-dashboard.sh (Node >= 20 and npm: Debian's nodejs, npm),
+#               cached by its yarn.lock's hash; tests/browser/test_rancher_dashboard.py
 #
 # Usage: scripts/install-test-tools.sh ENV_FILE
 # Writes `export PATH=...` to ENV_FILE for the caller to source (scripts/test.sh
@@ -39,7 +42,7 @@ ENV_FILE=${1:?usage: scripts/install-test-tools.sh ENV_FILE}
 CACHE=${TOKEN_SHIM_CACHE:-$HOME/.cache/token-shim}
 BIN=$CACHE/bin
 GOROOT_DIR=$CACHE/go
-STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi kube_apiserver flux chromium container helm}
+STEPS=${TOKEN_SHIM_TOOLS:-python curl_jq postgresql go kubectl terraform restapi kube_apiserver flux chromium dashboard container helm}
 GO_MIN=${GO_MIN:-1.26}  # Flux v1.9.6 needs 1.26; k8s.io/kubectl v0.34.13 1.25; OpenTofu 1.9 1.22; restapi 1.18
 GO_TOOLCHAIN_VERSION=${GO_TOOLCHAIN_VERSION:-1.26.8}
 KUBECTL_VERSION=${KUBECTL_VERSION:-v1.34.13}
@@ -145,6 +148,12 @@ step_helm() {
   bash scripts/build-chart-tools.sh "$BIN" >&2
 }
 hint_helm="helm and kube-validate are built with Go >= 1.25 from the Go module proxy (scripts/build-chart-tools.sh); see the error above"
+
+step_dashboard() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+  bash scripts/build-dashboard.sh >&2
+}
+hint_dashboard="needs Node >= 20 with npm on PATH (Debian: apt-get install nodejs npm) and the npm registry; see scripts/build-dashboard.sh and the error above"
 
 # ---------------------------------------------------------------- helpers
 

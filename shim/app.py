@@ -22,10 +22,12 @@ from shim.core.limits import TokenCap
 from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
+from shim.faces import dashboard
 from shim.faces import web as web_face
 from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
-from shim.keys import CATALOG, CLOCK, CONFIG, CORE, SCHEMAS, Core
+from shim.feed import ChangeFeed, bump_on_write, close_on_shutdown
+from shim.keys import CATALOG, CLOCK, CONFIG, CORE, FEED, SCHEMAS, Core
 from shim.metrics import METRICS, Metrics, share_forever
 from shim.options import password_length
 from shim.middlewares import front_door
@@ -74,6 +76,10 @@ def create_app(
     )
     app[METRICS] = metrics
     app[ORIGIN] = Origin(config)
+    app[FEED] = feed = ChangeFeed()
+    app.on_response_prepare.append(bump_on_write(feed))
+    app.on_shutdown.append(close_on_shutdown(feed))
+    store.add_row_listener(feed.bump)
     app[THROTTLE] = LoginThrottle(config, store)
     app[CLIENT_CERTS] = ClientCerts.of(config)
     audit.setup(app)
@@ -97,6 +103,9 @@ class StartupError(Exception):
 
 async def _lifecycle(app: web.Application, worker: int | None) -> AsyncIterator[None]:
     core, config, clock = app[CORE], app[CONFIG], app[CLOCK]
+    unbuilt = config.dashboard_dir and dashboard.check(config.dashboard_dir)
+    if unbuilt:
+        raise StartupError(f"dashboard_dir (--dashboard-dir, TOKEN_SHIM_DASHBOARD_DIR): {unbuilt}")
     try:
         await core.store.open()
     except StoreUnavailable as exc:
@@ -112,7 +121,8 @@ async def _lifecycle(app: web.Application, worker: int | None) -> AsyncIterator[
             core.tokens, clock, config.purge_interval, config.purge_batch, _on_purge(app)
         )) if worker in (None, 0) else None
         keeper = asyncio.create_task(keep_fresh(
-            core.store, {"settings": core.settings, "features": core.features},
+            core.store, {"settings": core.settings, "features": core.features,
+                         "feed": app[FEED]},
             config.cache_refresh_interval,
         ))
         sharer = asyncio.create_task(share_forever(app[METRICS])) \

@@ -22,7 +22,7 @@ from shim.client_certs import CLIENT_CERTS, RemoteUser
 from shim.errors import ApiError, forbidden, render, server_error, unauthorized, unavailable
 from shim.face_paths import not_found_message
 from shim.faces.http import credential
-from shim.keys import CLOCK, CORE, PRINCIPAL, REQUEST_ID
+from shim.keys import CLOCK, CORE, OPEN_PREFIXES, PRINCIPAL, REQUEST_ID
 from shim.logs import log_request
 from shim.metrics import Metrics
 
@@ -37,6 +37,10 @@ PUBLIC_PREFIXES = ("/v3-public/", "/v1-public/", "/healthz", "/readyz", "/openap
                    "/metrics", "/ping", "/dashboard/login", "/dashboard/static/", REVIEW_PATH)
 # Probes write no URL and must answer whatever Host a load balancer sends.
 HOST_UNCHECKED = frozenset({"/healthz", "/readyz"})
+# Open to anonymous callers, yet authenticated when a live credential comes along: what
+# Rancher's dashboard reads before login (public settings, plugins, versions), and logout.
+OPTIONAL_AUTH_PREFIXES = ("/v1/management.cattle.io.setting", "/v1/uiplugins",
+                          "/rancherversion", "/version", "/v1/logout")
 _REQUEST_ID = re.compile(r"[!-~]{1,200}")
 _HTTP_CODES = {404: "NotFound", 405: "MethodNotAllow", 413: "RequestEntityTooLarge"}
 # Generated request ids: unique per process (random prefix) and cheap (a counter).
@@ -104,7 +108,10 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
             in_flight += 1
             try:
                 _not_served(request)  # 404 whoever asks, before any credential is looked at
-                if not request.path.startswith(PUBLIC_PREFIXES):
+                if request.path.startswith(OPTIONAL_AUTH_PREFIXES):
+                    await _authenticate_if_live(request)
+                elif not request.path.startswith(PUBLIC_PREFIXES
+                                                 + request.app.get(OPEN_PREFIXES, ())):
                     await _authenticate(request)
                 return _with_schemas(request, await handler(request))
             finally:
@@ -187,7 +194,11 @@ async def _read_body(request: web.Request, seconds: float) -> None:
 
 def _with_schemas(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
     """Norman's X-API-Schemas on every /v3 (and /v1) answer but the authentication filter's
-    401: Go clients refuse a root without it, the Python client loads the types from it."""
+    401: Go clients refuse a root without it, the Python client loads the types from it.
+    X-API-Cattle-Auth (whether the caller is logged in) on every answer: Rancher's
+    dashboard decides from it to show its login page."""
+    if not response.prepared:
+        response.headers["X-API-Cattle-Auth"] = "true" if PRINCIPAL in request else "false"
     path = request.path
     if not path.startswith(("/v3", "/v1")) or path[3:4] not in ("", "/"):
         return response
@@ -240,6 +251,18 @@ async def _as_remote_user(request: web.Request, remote: RemoteUser, now: int) ->
         raise unauthorized("front proxy request without X-Remote-User")
     request[PRINCIPAL] = await request.app[CORE].auth.front_proxy(remote.name, remote.token_id,
                                                                   now)
+
+
+async def _authenticate_if_live(request: web.Request) -> None:
+    """Authenticate when a credential is given; a dead one leaves the caller anonymous."""
+    if credential(request) is None:
+        return
+    try:
+        await _authenticate(request)
+    except ApiError as err:
+        if err.status not in (401, 403):
+            raise
+        request.pop(PRINCIPAL, None)
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> ApiError:

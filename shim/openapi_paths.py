@@ -9,6 +9,7 @@ import re
 from typing import Any, Iterator
 
 from shim.faces import kube
+from shim.faces.steve.table import OPERATIONS as STEVE
 from shim.faces.terraform.table import OPERATIONS as TERRAFORM
 from shim.faces.v3.settings import READ_ONLY
 from shim.faces.v3.table import EMBEDDED_TYPES, OPERATIONS
@@ -68,7 +69,7 @@ def _ref(schema: str) -> dict[str, str]:
 
 def operations(metrics: str = "admin") -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(path, method, operation) for every documented operation, with path parameters."""
-    for path, method, operation in [*_ops(metrics), *_v3(), *_kube(), *_terraform()]:
+    for path, method, operation in [*_ops(metrics), *_v3(), *_steve(), *_kube(), *_terraform()]:
         params = [_path_param(path, name) for name in re.findall(r"{(\w+)}", path)]
         if params:
             operation["parameters"] = params + operation.get("parameters", [])
@@ -130,6 +131,11 @@ def _kube() -> list[tuple[str, str, dict]]:
             "kube", op_id, summary, {ok: special.get(op_id, obj)}, body=body, errors=errors,
             public=op_id == "kubeTokenReview")))  # it checks its caller itself (review_access)
     return found
+
+
+def _steve() -> list[tuple[str, str, dict]]:
+    """The /v1 (Steve) face, derived from its operation table."""
+    return [(o.path, o.method, from_operation(o, {})) for o in STEVE]
 
 
 def _terraform() -> list[tuple[str, str, dict]]:

@@ -214,6 +214,9 @@ OPTIONS: tuple[Option, ...] = (
            "base URL used in links and kubeconfigs; set it behind a proxy (any Host is then"
            " accepted, and only this URL is written)", public_url,
            shown_default="the request's Host, when it names this server (Security notes)"),
+    Option("dashboard_dir", "text", None,
+           "a built Rancher dashboard (scripts/build-dashboard.sh) to serve at /dashboard/ in "
+           "place of the console", shown_default="none: the console is at /dashboard/"),
     Option("server_version", "text", "v2.13.0", "the Rancher version the v3 face reports"),
     Option("log_level", "text", "info", "process log level", choices=LOG_LEVELS),
     Option("log_format", "text", "text",

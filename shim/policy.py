@@ -105,6 +105,7 @@ def cluster_scope_allows(token_cluster: str, cluster_id: str) -> bool:
 BEFORE_PASSWORD_CHANGE = frozenset({
     ("POST", "/v3/users", "changepassword"),
     ("POST", "/v3/tokens", "logout"),
+    ("POST", "/v1/logout", None),
 })
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from shim import metrics
-from shim.faces import docs, kube, ops
+from shim.faces import docs, kube, ops, steve
 from shim.faces import web as web_face
 from shim.faces.terraform.table import OPERATIONS as TERRAFORM
 from shim.faces.v3.table import OPERATIONS as V3
@@ -26,6 +26,7 @@ def add_routes(app: web.Application) -> None:
     ])
     kube.add_routes(app)
     add_to_router(app, V3)
+    steve.add_routes(app)
     web_face.add_routes(app)
     add_to_router(app, TERRAFORM)
     if app[CONFIG].metrics != "off":

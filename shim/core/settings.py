@@ -158,7 +158,12 @@ class SettingsService:
         self, values: Mapping[str, str | None], stored: Mapping[str, str] | None = None,
         how: str = SETTING_WRITE,
     ) -> None:
-        """Idle <= session after `values` are applied to `stored` (default: the cache)."""
+        """Idle <= session after `values` are applied to `stored` (default: the cache).
+
+        A reset of the idle TTL (None) always passes, as Rancher's webhook lets an empty
+        value through: authentication uses min(idle, session) anyway."""
+        if IDLE_TTL in values and values[IDLE_TTL] is None:
+            return
         session_may_undercut_idle = how == V3_SETTING_WRITE
         if IDLE_TTL not in values and (session_may_undercut_idle or SESSION_TTL not in values):
             return

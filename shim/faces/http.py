@@ -49,6 +49,12 @@ def principal(request: web.Request) -> Principal:
     return found
 
 
+async def session_alive(request: web.Request, token_id: str) -> bool:
+    """The token a long-lived answer (a websocket, a watch) was opened with still lives."""
+    token = await core(request).store.get_token(token_id)
+    return token is not None and core(request).auth.alive(token, now(request))
+
+
 def setting_name(request: web.Request) -> str:
     """The `{name}` of the path when it is one of the token settings, else 404."""
     name = request.match_info["name"]

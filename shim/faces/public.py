@@ -1,4 +1,6 @@
-"""/v3-public: the local auth provider and password login."""
+"""/v3-public and /v1-public (Rancher 2.14+): the local auth provider, password login and
+logout. Both login doors go through `password_login` (throttle, audit, metrics, disabled
+users; a user who must change their password still gets a session, as in Rancher)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from shim.core.tokens import NewToken
 from shim.errors import ApiError
 from shim.faces import http
 from shim.faces.v3 import render
+from shim.keys import PRINCIPAL
 from shim.throttle import password_attempt
 
 
@@ -46,6 +49,44 @@ async def login(request: web.Request) -> web.Response:
     if body.get("responseType") == "cookie":
         response.set_cookie("R_SESS", new.bearer, path="/", httponly=True,
                             secure=origin.secure(request), samesite="Lax")
+    return response
+
+
+async def login_v1(request: web.Request) -> web.Response:
+    """`responseType: cookie` (the dashboard): R_SESS and no body; else 201 with the token."""
+    body = await http.read_json(request, "public/v1-login")
+    response_type = body.get("responseType", "")
+    new = await password_login(
+        request, body["username"], body["password"], description=body.get("description", ""),
+        ttl=int(body.get("ttl", 0)),
+        response_type="" if response_type == "cookie" else response_type,
+    )
+    if response_type == "cookie":
+        response = web.Response(status=200)
+        response.set_cookie("R_SESS", new.bearer, path="/", httponly=True,
+                            secure=request.secure, samesite="Lax")
+        return response
+    return http.respond({"id": new.token.id, "type": "token", "baseType": "token",
+                         "token": new.bearer,
+                         "expiresAt": render.token(request, new.token, http.now(request))[
+                             "expiresAt"]}, status=201)
+
+
+async def logout(request: web.Request) -> web.Response:
+    """POST /v1/logout (`?all`: every session of the caller). It ends sessions only: an
+    API key that calls it is not deleted. Without a live session it still clears the
+    cookies, so a browser holding a dead one can always log out."""
+    actor = request.get(PRINCIPAL)
+    if actor is not None:
+        tokens = http.core(request).tokens
+        if "all" in request.query:
+            await tokens.logout_all(actor)
+        elif actor.token.kind == "session":
+            await tokens.logout(actor)
+        audit(request, "token.logout", actor.token.id, "success", all="all" in request.query)
+    response = web.Response(status=200)
+    for cookie in ("R_SESS", "CSRF", "R_OIDC_ID"):
+        response.del_cookie(cookie, path="/")
     return response
 
 

@@ -118,6 +118,14 @@ class Store(abc.ABC):
     blocks_loop = True  # statements run on the event loop (SQLite): pause between batches
     migrations_applied = 0  # how many `open` applied (0: the schema was up to date)
 
+    def add_row_listener(self, callback: Callable[[], object]) -> None:
+        """Also call `callback()` when `watch` hears that another process changed stored
+        tokens or users (PostgreSQL's NOTIFY; a store that hears no such thing never calls)."""
+        self._row_listeners = [*self.row_listeners(), callback]
+
+    def row_listeners(self) -> list[Callable[[], object]]:
+        return getattr(self, "_row_listeners", [])
+
     @abc.abstractmethod
     async def open(self) -> None:
         """Connect and apply pending migrations (counted in `migrations_applied`)."""

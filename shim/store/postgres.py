@@ -50,6 +50,7 @@ CACHE_CHANNEL = "token_shim_cache"
 LISTENER_NAME = "token-shim-listener"  # application_name of the LISTEN connection
 RECONNECT_DELAY = 0.2  # seconds: no busy loop when the server keeps dropping us
 ROWS = "rows"  # the NOTIFY payload of a write that changed stored tokens or users
+CREATED = "created"  # a token was inserted: no cached row is stale, but watchers want to know
 ROWS_MAX_AGE = 1.0  # seconds a cached token row may be served, whatever happens
 THROTTLE_SWEEP = 256  # every so many throttle changes, delete the rows that mean nothing
 SCRUB_LOCK_TIMEOUT = "10s"  # how long VACUUM FULL tokens may wait for its lock
@@ -210,16 +211,15 @@ class PostgresStore(Store):
 
     # tokens
     async def insert_token(self, token: Token) -> None:
-        if not sql.is_plain(token.secret):
-            await self._write(sql.INSERT_TOKEN, *sql.token_params(token))
-            return
         try:
             async with self._tx() as conn:
-                # Waits only while enable_token_hashing runs; then sees its commit.
-                await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", HASHING_LOCK)
-                if await conn.fetchval(sql.SELECT_HASHING):
-                    raise HashingRequired(token.id)
+                if sql.is_plain(token.secret):
+                    # Waits only while enable_token_hashing runs; then sees its commit.
+                    await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", HASHING_LOCK)
+                    if await conn.fetchval(sql.SELECT_HASHING):
+                        raise HashingRequired(token.id)
                 await conn.execute(_n(sql.INSERT_TOKEN), *sql.token_params(token))
+                await _notify(conn, CREATED)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise Conflict(str(exc)) from exc
 
@@ -434,8 +434,11 @@ class PostgresStore(Store):
         """
 
         def deliver(what: str) -> None:
-            if what == ROWS:
-                self._rows_changed()
+            if what in (ROWS, CREATED):
+                if what == ROWS:
+                    self._rows_changed()
+                for listener in self.row_listeners():
+                    listener()
                 return
             if what == "*":  # (re)connected: changes from now on will be heard
                 self._rows_changed()

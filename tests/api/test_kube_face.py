@@ -81,7 +81,8 @@ async def test_discovery_announces_the_table_of_resources(api):
     assert tokens == [{
         "name": "tokens", "singularName": "token", "namespaced": False, "group": "ext.cattle.io",
         "version": "v1", "kind": "Token",
-        "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update"]}]
+        "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update",
+                  "watch"]}]
     management = (await api.get(f"{K8S}/apis/management.cattle.io/v3")).body["resources"]
     assert [(r["name"], r["kind"]) for r in management] == [
         ("settings", "Setting"), ("features", "Feature")]

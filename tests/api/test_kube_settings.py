@@ -135,3 +135,24 @@ async def test_settings_and_their_annotations_on_postgresql(make_api, config, pg
     assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
     listed = {s["metadata"]["name"]: s for s in (await api.get(SETTINGS)).body["items"]}
     assert listed[MAX]["metadata"]["annotations"] == {"last": "x"}
+
+
+async def test_a_dry_run_write_to_a_pinned_setting_is_refused_like_a_real_one(make_api, config):
+    api = await make_api(config, pinned_settings={MAX: "100", IDLE: "50"})
+    for name, value in ((MAX, "60"), (MAX, ""), (IDLE, ""), (IDLE, "40")):
+        real = await patch(api, f"{SETTINGS}/{name}", {"value": value})
+        dry = await patch(api, f"{SETTINGS}/{name}", {"value": value}, "?dryRun=All")
+        assert (dry.status, dry.body["reason"]) == (real.status, real.body["reason"]) == (
+            403, "Forbidden"), (name, value)
+        assert "environment variable" in dry.body["message"]
+
+
+async def test_an_idle_reset_is_allowed_while_the_session_ttl_is_below_its_default(api):
+    assert (await patch(api, f"{SETTINGS}/{IDLE}", {"value": "50"})).status == 200
+    assert (await patch(api, f"{SETTINGS}/auth-user-session-ttl-minutes",
+                        {"value": "100"})).status == 200
+    dry = await patch(api, f"{SETTINGS}/{IDLE}", {"value": ""}, "?dryRun=All")
+    assert dry.status == 200 and dry.body["source"] == "default"
+    reply = await patch(api, f"{SETTINGS}/{IDLE}", {"value": ""})
+    assert reply.status == 200 and reply.body["source"] == "default"
+    assert (await api.get(f"/v3/settings/{IDLE}")).body["value"] == "960"

@@ -1,5 +1,6 @@
 """tokens.ext.cattle.io on the kube face: Rancher 2.13's rules over real HTTP."""
 
+import asyncio
 import json
 
 import pytest
@@ -313,9 +314,46 @@ async def test_delete_collection_is_for_admins_only(api):
     assert [t["metadata"]["name"] for t in (await api.get(TOKENS)).body["items"]] == ["a1"]
 
 
-async def test_watch_is_refused_honestly(api):
-    reply = await api.get(f"{TOKENS}?watch=true")
-    assert reply.status == 405 and reply.body["kind"] == "Status"
+async def watch_events(api, query: str, count: int, during=None) -> list[tuple[str, str]]:
+    """The first `count` events of a watch, as (type, name); `during` runs once it is open."""
+    headers = {"Authorization": f"Bearer {api.bearer}"}
+    async with api.client.get(f"{TOKENS}?watch=true&{query}", headers=headers) as response:
+        assert response.status == 200
+        if during is not None:
+            await during()
+        events = []
+        async with asyncio.timeout(10):
+            while len(events) < count:
+                event = json.loads(await response.content.readline())
+                events.append((event["type"], event["object"]["metadata"]["name"]))
+        return events
+
+
+async def test_a_watch_starts_with_what_exists_then_follows_changes(api):
+    await create(api, "before")
+
+    async def change():
+        await create(api, "during")
+        await patch(api, "during", {"spec": {"description": "changed"}})
+        await api.delete(f"{TOKENS}/before")
+
+    events = await watch_events(api, "", 4, change)
+    assert events == [("ADDED", "before"), ("ADDED", "during"), ("MODIFIED", "during"),
+                      ("DELETED", "before")]
+
+
+async def test_a_watch_from_a_resource_version_sends_only_later_changes(api):
+    await create(api, "old")
+    events = await watch_events(api, "resourceVersion=1", 1, lambda: create(api, "new"))
+    assert events == [("ADDED", "new")]
+
+
+async def test_a_watch_ends_at_its_timeout(api):
+    headers = {"Authorization": f"Bearer {api.bearer}"}
+    async with api.client.get(f"{TOKENS}?watch=true&timeoutSeconds=1",
+                              headers=headers) as response:
+        async with asyncio.timeout(10):
+            assert await response.read() == b""
 
 
 async def test_expired_ext_tokens_are_purged(api, core, clock):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,27 @@ def _bearer_in(config: Path) -> str:
     import yaml
 
     return yaml.safe_load(config.read_text())["users"][0]["user"]["token"]
+
+
+def test_kubectl_get_watch_prints_a_token_made_meanwhile(server, kubectl, admin):
+    """`kubectl get -w` lists, then watches from the list: a token created on the v3 face
+    shows up as a new row (fed by the change feed; 405 before)."""
+    watcher = subprocess.Popen(
+        [kubectl.binary, f"--kubeconfig={admin}", "get", TOKEN, "-w", "--request-timeout=30s"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(kubectl.home)})
+    try:
+        time.sleep(3)  # the list is printed and the watch open
+        status, made = server.call("POST", "/k8s/clusters/local/apis/ext.cattle.io/v1/tokens",
+                                   {"apiVersion": "ext.cattle.io/v1", "kind": "Token",
+                                    "metadata": {"name": "watched"}, "spec": {}},
+                                   bearer=server.admin)
+        assert status == 201, made
+        deadline = time.monotonic() + 20
+        seen = ""
+        while "watched" not in seen and time.monotonic() < deadline:
+            seen += watcher.stdout.readline()
+        assert "watched" in seen, (seen, watcher.stderr.read() if watcher.poll() else "")
+    finally:
+        watcher.terminate()
+        watcher.wait(10)

@@ -1,7 +1,8 @@
 """SettingsService.check_cross_rules on its own: idle <= session on the committed values.
 
 The store passes the committed rows (`stored`); a pinned value (env or config file) wins
-over a stored one; a value of None in `values` is a reset to the default (960).
+over a stored one; a value of None in `values` is a reset to the default (960), which is
+always allowed (as Rancher's webhook allows an empty value).
 """
 
 import pytest
@@ -26,11 +27,10 @@ def refusal(values, stored, pins=None) -> ApiError:
     return caught.value
 
 
-def test_an_idle_reset_above_the_stored_session_is_refused_with_the_rule():
-    err = refusal({IDLE: None}, {IDLE: "50", SESSION: "100"})
-    assert (err.status, err.code) == (422, "InvalidBodyContent")
-    assert err.message == f"setting {IDLE}: value None invalid: {RULE}"
-    assert err.details == [{"field": IDLE, "value": None, "rule": RULE}]
+def test_an_idle_reset_is_allowed_whatever_the_session_ttl():
+    service().check_cross_rules({IDLE: None}, {IDLE: "50", SESSION: "100"})
+    service().check_cross_rules({IDLE: None, SESSION: "100"}, {})
+    service(pins={SESSION: "100"}).check_cross_rules({IDLE: None}, {IDLE: "50"})
 
 
 def test_an_idle_value_above_the_session_names_the_value():
@@ -79,6 +79,6 @@ def test_without_rows_the_cache_is_used():
 
 
 def test_a_pinned_session_wins_over_a_stored_one():
-    err = refusal({IDLE: None}, {SESSION: "5000", IDLE: "50"}, pins={SESSION: "100"})
-    assert err.details[0] == {"field": IDLE, "value": None, "rule": RULE}
+    err = refusal({IDLE: "960"}, {SESSION: "5000", IDLE: "50"}, pins={SESSION: "100"})
+    assert err.details[0] == {"field": IDLE, "value": "960", "rule": RULE}
     service({SESSION: "100"}).check_cross_rules({IDLE: "100"}, {SESSION: "50"})

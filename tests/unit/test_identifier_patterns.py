@@ -23,6 +23,8 @@ RE_CALLS = {"compile", "match", "search", "fullmatch", "sub", "split", "findall"
 SEARCHES = {
     "shim.faces.kube.rest._TABLE": "finds as=Table among the media types of an Accept header",
     "shim.headers._UNSAFE": "finds any one character a header may not carry",
+    "shim.faces.dashboard._HASHED": "finds webpack's content hash inside a file name",
+    "shim.faces.dashboard._INLINE_SCRIPT": "finds the inline scripts of the dashboard's page",
 }
 # Whole-value checks where whitespace (a newline too) around the value is allowed, as
 # Kubernetes' selector lexer allows it; the parts they capture cannot hold a newline.

@@ -12,7 +12,7 @@ no import circle exists anywhere. The layers, top to bottom:
             openapi_paths, metrics (its scrape handler)
   plumbing  what hangs off the app: keys (the AppKeys, faces registered into them), logs,
             audit, throttle, caches, purge, tls, kubeconfig, origin (the names served),
-            client_certs, apiservice (the APIService manifests)
+            client_certs, apiservice (the APIService manifests), feed (the change feed)
   core      the domain, no HTTP: core/*, schemas
   store     store/*
   base      pure pieces every layer uses: config, options, settings_catalog, errors,
@@ -37,7 +37,7 @@ LAYERS = {
     "faces": ["shim.faces", "shim.openapi", "shim.openapi_paths", "shim.metrics"],
     "plumbing": ["shim.keys", "shim.logs", "shim.audit", "shim.throttle", "shim.caches",
                  "shim.purge", "shim.tls", "shim.kubeconfig", "shim.origin",
-                 "shim.client_certs", "shim.apiservice"],
+                 "shim.client_certs", "shim.apiservice", "shim.feed"],
     "core": ["shim.core", "shim.schemas"],
     "store": ["shim.store"],
     "base": ["shim", "shim.config", "shim.options", "shim.settings_catalog", "shim.errors",

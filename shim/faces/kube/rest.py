@@ -18,7 +18,7 @@ from shim.audit import audit
 from shim.errors import ApiError
 from shim.errors import not_found as plain_not_found
 from shim.faces import http
-from shim.faces.kube import errors, listing, patches, yamlbody
+from shim.faces.kube import errors, listing, patches, watch, yamlbody
 from shim.faces.kube.resource import Object, Resource, column
 from shim.keys import CONFIG, JSON_BODY, SCHEMAS
 
@@ -72,15 +72,19 @@ def routes(resource: Resource, prefix: str = PREFIX) -> list[tuple[str, str, str
 
 async def _list(resource: Resource, request: web.Request) -> web.Response:
     known_cluster(request)
-    if request.query.get("watch") in ("true", "1"):
-        raise ApiError(405, "MethodNotAllowed",
-                       f"watch is not served for {resource.qualified}: token-shim has no change "
-                       "feed to watch; list again instead")
+    if watch.wanted(request):
+        return await watch.stream(
+            request, lambda: _selected(resource, request),
+            lambda obj: as_table(resource, request, [obj]) if wants_table(request) else obj)
     if wants_table(request):
         return await listing.respond(resource, request, _table_head(resource), "rows",
                                      lambda obj: table_row(resource, request, obj))
     head = {"kind": resource.list_kind, "apiVersion": resource.group_version}
     return await listing.respond(resource, request, head, "items", lambda obj: obj)
+
+
+async def _selected(resource: Resource, request: web.Request) -> list[Object]:
+    return select(await resource.adapter.list(request), request)
 
 
 async def _get(resource: Resource, request: web.Request) -> web.Response:

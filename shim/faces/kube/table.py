@@ -7,12 +7,12 @@ from shim.faces.kube.resource import Resource
 from shim.faces.kube.settings import Features, Settings
 from shim.faces.kube.tokens import Tokens
 
-OBJECT_VERBS = ("get", "list", "update", "patch")
+OBJECT_VERBS = ("get", "list", "update", "patch", "watch")
 
 RESOURCES: tuple[Resource, ...] = (
     Resource(
         group="ext.cattle.io", version="v1", plural="tokens", singular="token", kind="Token",
-        verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update"),
+        verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
         adapter=Tokens(), schema="kube/token", audit="token",
         description="Token is used to authenticate requests to Rancher.",
     ),

@@ -26,13 +26,3 @@ async def get_schema(request: web.Request) -> web.Response:
         if schema["id"].lower() == wanted:
             return http.respond(schema)
     raise not_found("no such schema")
-
-
-async def v1_schemas(request: web.Request) -> web.Response:
-    """/v1 serves no types here; clients need only a schema collection to bootstrap."""
-    base = render.base_url(request)
-    return http.respond({
-        "type": "collection", "links": {"self": f"{base}/v1/schemas"}, "createTypes": {},
-        "actions": {}, "pagination": {"limit": 0}, "sort": {}, "filters": {},
-        "resourceType": "schema", "data": [],
-    })

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from shim.core.tokens import KINDS
 from shim.faces import public
-from shim.faces.v3 import clusters, features, projects, root, schemas, settings, tokens, users
+from shim.faces.v3 import (clusters, features, principals, projects, root, schemas, settings,
+                          tokens, users)
 from shim.operations import Action, Operation, q
 
 R = "responses/v3/"
@@ -53,8 +54,18 @@ def _public() -> list[Operation]:
         Operation("get", "/v1", root.v1_root, "v1Root",
                   "A minimal /v1 root: the Rancher CLI checks it answers with X-API-Schemas",
                   {200: R + "api-root"}),
-        Operation("get", "/v1/schemas", schemas.v1_schemas, "v1Schemas",
-                  "The /v1 schema collection (none served here)", {200: R + "schema-collection"}),
+        Operation("get", "/v1-public/authproviders", public.list_providers, "listAuthProvidersV1",
+                  "Login providers (Rancher 2.14+)", {200: R + "auth-provider-collection"},
+                  public=True),
+        Operation("post", "/v1-public/login", public.login_v1, "loginV1",
+                  "Log in with a password (Rancher 2.14+): 201 with the token, or with "
+                  "`responseType: cookie` the R_SESS cookie and no body",
+                  {201: R + "login-v1", 200: None}, body="public/v1-login",
+                  errors=(401, 403, 429), public=True),
+        Operation("post", "/v1/logout", public.logout, "logoutV1",
+                  "End the caller's session (`?all`: every session of theirs; an API key is "
+                  "not deleted); clears the R_SESS, CSRF and R_OIDC_ID cookies", {200: None},
+                  public=True),
     ]
 
 
@@ -122,8 +133,9 @@ def _users() -> list[Operation]:
     set_password = Action("setpassword", input="setPasswordInput", output="user", admin=True)
     return [
         Operation("get", "/v3/users", users.list_users, "listUsers",
-                  "Users (yourself, or all for admins)", {200: R + "user-collection"},
-                  type="user"),
+                  "Users (yourself, or all for admins; `me=true`: yourself)",
+                  {200: R + "user-collection"}, type="user",
+                  query=(q("me", {"type": "boolean"}, text="only the caller"),)),
         Operation("post", "/v3/users", users.create_user, "createUser",
                   "Create a user (201), or changepassword for yourself (200)",
                   {201: R + "user", 200: R + "user"}, type="user", body="v3/user-create",
@@ -163,6 +175,17 @@ def _clusters() -> list[Operation]:
     ]
 
 
+def _principals() -> list[Operation]:
+    return [
+        Operation("get", "/v3/principals", principals.list_principals, "listPrincipals",
+                  "The caller's principal (`me: true`)", {200: R + "principal-collection"},
+                  type="principal"),
+        Operation("get", "/v3/principals/{id}", principals.get_principal, "getPrincipal",
+                  "The caller's principal by id", {200: R + "principal"}, type="principal",
+                  errors=(404,)),
+    ]
+
+
 OPERATIONS: tuple[Operation, ...] = (
-    *_public(), *_root_and_schemas(), *_tokens(), *_settings(), *_users(), *_clusters(),
+    *_public(), *_root_and_schemas(), *_tokens(), *_settings(), *_users(), *_principals(), *_clusters(),
 )

@@ -12,7 +12,11 @@ from shim.throttle import password_attempt
 
 
 async def list_users(request: web.Request) -> web.Response:
-    users = await http.core(request).users.list(http.principal(request))
+    actor = http.principal(request)
+    if request.query.get("me") == "true":
+        users = [actor.user]
+    else:
+        users = await http.core(request).users.list(actor)
     return http.respond(render.collection(request, "user", [render.user(request, u) for u in users]))
 
 

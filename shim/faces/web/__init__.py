@@ -9,8 +9,9 @@ from urllib.parse import quote
 from aiohttp import web
 
 from shim.errors import render as render_error
+from shim.faces import dashboard
 from shim.faces.web import apiview, console, csrf, negotiate, session
-from shim.keys import PRINCIPAL
+from shim.keys import CONFIG, OPEN_PREFIXES, PRINCIPAL
 from shim.logs import log_request
 
 PREFIX = "/dashboard"
@@ -48,6 +49,11 @@ async def to_console(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    """The console, unless a built Rancher dashboard takes /dashboard/ (`dashboard_dir`)."""
+    if app[CONFIG].dashboard_dir:
+        dashboard.add_routes(app)
+        app[OPEN_PREFIXES] = dashboard.open_prefixes()
+        return
     app.add_routes([
         web.get("/", to_console),
         web.get(f"{PREFIX}/login", session.login_page),
@@ -93,15 +99,16 @@ def _for_browser(request: web.Request, response: web.StreamResponse) -> web.Stre
 
 def _page(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
     path = request.path
-    console_path = path == "/" or path.startswith(PREFIX + "/")
+    rancher_dashboard = getattr(request.app.get(CONFIG), "dashboard_dir", None)
+    console_path = path == "/" or (path.startswith(PREFIX + "/") and not rancher_dashboard)
     html = (negotiate.may_want_html(request.headers, request.query_string)
             and negotiate.is_api(path) and negotiate.wants_html(request.headers, request.query))
     if not (console_path or html) or not isinstance(response, web.Response):
         return response
     if response.status == 401 and PRINCIPAL not in request and path not in PUBLIC:
-        return web.Response(status=303, headers={
-            "Location": f"{PREFIX}/login?next={_quote(request.path_qs)}",
-            "Cache-Control": "no-store"})
+        login = (f"{PREFIX}/auth/login" if rancher_dashboard   # the dashboard's own page
+                 else f"{PREFIX}/login?next={_quote(request.path_qs)}")
+        return web.Response(status=303, headers={"Location": login, "Cache-Control": "no-store"})
     if html and response.content_type == "application/json" and response.body:
         return apiview.page(request, response)
     if console_path and response.content_type == "application/json" and response.status >= 400:
