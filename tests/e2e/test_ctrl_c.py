@@ -17,14 +17,6 @@ SAID_WITHIN = 5.0  # seconds: "at once", with room for a busy machine
 BODY = json.dumps({"description": "slow"}).encode()
 
 
-@pytest.fixture
-def server(tmp_path):
-    live = LiveServer(tmp_path).start()
-    live.admin = live.login()
-    yield live
-    live.stop()
-
-
 def start_slow_request(server: LiveServer) -> socket.socket:
     """A token creation whose body has not finished arriving."""
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
