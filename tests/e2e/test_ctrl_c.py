@@ -9,7 +9,6 @@ import signal
 import socket
 import time
 
-import pytest
 
 from tests.live import LiveServer
 
