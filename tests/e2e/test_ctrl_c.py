@@ -9,7 +9,6 @@ import signal
 import socket
 import time
 
-
 from tests.live import LiveServer
 
 SAID_WITHIN = 5.0  # seconds: "at once", with room for a busy machine
