@@ -9,7 +9,7 @@ async def test_ext_tokens_at_the_root_are_the_first_clusters(api):
     made = await api.post(ROOT_TOKENS, TOKEN)
     assert made.status == 201, made.body
     name = made.body["metadata"]["name"]
-    assert made.body["status"]["bearerToken"].startswith(f"ext/{name}:")
+    assert made.body["status"]["bearerToken"].startswith(f"ext/{api.admin_id}:{name}:")
     via_cluster = await api.get(f"/k8s/clusters/local{ROOT_TOKENS}/{name}")
     assert via_cluster.status == 200 and via_cluster.body["spec"]["description"] == "root"
     listed = await api.get(ROOT_TOKENS)

@@ -104,7 +104,7 @@ async def test_ext_tokens_on_v1_are_the_kube_faces_tokens(api):
         "spec": {"description": "from v1", "ttl": 3_600_000}})
     assert made.status == 201
     name, bearer = made.body["id"], made.body["status"]["bearerToken"]
-    assert bearer.startswith(f"ext/{name}:") and made.body["type"] == "ext.cattle.io.token"
+    assert bearer.startswith(f"ext/{api.admin_id}:{name}:") and made.body["type"] == "ext.cattle.io.token"
     assert (await api.as_(bearer).get("/v3")).status == 200
     kube = await api.get(f"/k8s/clusters/local/apis/ext.cattle.io/v1/tokens/{name}")
     assert kube.body["spec"]["description"] == "from v1"
@@ -164,4 +164,4 @@ async def test_v1_writes_are_audited_like_the_other_faces(make_api, config, tmp_
     assert f'"event":"setting.update","actor":"{api.admin_id}"' in lines
     assert '"target":"auth-token-max-ttl-minutes","outcome":"failure"' in lines
     assert f'"event":"token.create","actor":"{api.admin_id}"' in lines and made["id"] in lines
-    assert made["status"]["bearerToken"].split(":")[1] not in lines
+    assert made["status"]["bearerToken"].rsplit(":", 1)[1] not in lines

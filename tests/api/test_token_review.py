@@ -58,7 +58,7 @@ async def test_an_ext_token_is_authenticated(api):
     bearer = await ext_bearer(api, description="kube")
     status = await ask(api, bearer)
     assert status["authenticated"] is True
-    assert status["user"]["extra"]["requesttokenid"] == [bearer.removeprefix("ext/").split(":")[0]]
+    assert status["user"]["extra"]["requesttokenid"] == [bearer.removeprefix("ext/").rsplit(":", 1)[0]]
 
 
 async def refusals(api, clock):
