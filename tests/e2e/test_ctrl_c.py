@@ -18,7 +18,7 @@ BODY = json.dumps({"description": "slow"}).encode()
 def start_slow_request(server: LiveServer) -> socket.socket:
     """A token creation whose body has not finished arriving."""
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall(b"POST /v3/tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    sock.sendall(b"POST /v3/tokens HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  b"Authorization: Bearer " + server.admin.encode() +
                  f"\r\nContent-Length: {len(BODY)}\r\n\r\n".encode() + BODY[:5])
     time.sleep(0.3)  # the server has the headers: the request is in flight
