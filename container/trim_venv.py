@@ -2,7 +2,7 @@
 virtual environment what the server never reads, to keep the image small.
 
 - swagger-ui-py's static folder ships Swagger Editor and source maps (about 20 MB); the
-  server serves only the files in shim.resources.SWAGGER_ASSETS (and checks them at start);
+  server serves only the files in shim.faces.docs.ASSETS (and checks them at start);
 - the test suites some dependencies install next to their code.
 """
 
@@ -11,13 +11,14 @@ import site
 from pathlib import Path
 
 from shim import resources
+from shim.faces.docs import ASSETS
 
 
 def trim_swagger_assets() -> int:
     static = Path(str(resources.swagger_asset("x"))).parent
     removed = 0
     for path in static.iterdir():
-        if path.name not in resources.SWAGGER_ASSETS and path.is_file():
+        if path.name not in ASSETS and path.is_file():
             removed += path.stat().st_size
             path.unlink()
     return removed

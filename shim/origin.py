@@ -10,7 +10,6 @@ or the request gets 400.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import socket
 import urllib.parse
@@ -47,11 +46,10 @@ class Origin:
 
     def accepts(self, hostname: str, local_address: str) -> bool:
         """A configured name (`host`, `tls_sans`, the machine's name when bound to all
-        addresses), the address the client connected to, or a loopback name when it
-        connected through the loopback interface."""
-        if hostname in self.names or hostname == local_address:
-            return True
-        return hostname in LOOPBACK_NAMES and _is_loopback(local_address)
+        addresses), the address the client connected to, or a loopback name: such a URL
+        leads back to the client's own machine, which is where a port forward
+        (`docker run -p`, `kubectl port-forward`, `ssh -L`) delivers, from any address."""
+        return hostname in self.names or hostname == local_address or hostname in LOOPBACK_NAMES
 
     def base_url(self, request: web.Request) -> str:
         """`public_url`, else the request's scheme and its (accepted) Host; 400 otherwise."""
@@ -123,11 +121,3 @@ def _hostname(host: str) -> str | None:
 def _bracketed(address: str) -> str:
     return f"[{address}]" if ":" in address else address
 
-
-def _is_loopback(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return (mapped or ip).is_loopback

@@ -76,8 +76,15 @@ def test_bound_to_every_address_the_machine_name_and_the_reached_address_are_nam
     assert wide.accepts("build7.lan", "10.0.0.5") and wide.accepts("build7", "10.0.0.5")
     assert wide.accepts("10.0.0.5", "10.0.0.5")
     assert not wide.accepts("10.0.0.6", "10.0.0.5")
-    assert not wide.accepts("localhost", "10.0.0.5")  # not through the loopback interface
     assert wide.accepts("localhost", "127.0.0.1") and wide.accepts("localhost", "::1")
+
+
+def test_a_loopback_name_is_accepted_through_a_port_forward():
+    """`docker run -p 8080:8080` then `curl localhost:8080`: the server sees the bridge's
+    address, the Host names the client's own machine (no URL leads anywhere else)."""
+    wide = Origin(Config(host="0.0.0.0"), machine_name="build7.lan")
+    assert wide.accepts("localhost", "10.88.0.2") and wide.accepts("127.0.0.1", "10.88.0.2")
+    assert not wide.accepts("localhost.attacker.example", "10.88.0.2")
 
 
 def test_named_hosts_and_tls_sans_are_names():
