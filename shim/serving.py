@@ -141,8 +141,11 @@ async def _serve(app, host, port, context, ready, reuse_port, own_signals) -> No
 async def _finish_in_flight(runner: web.AppRunner, site: web.BaseSite) -> None:
     """Stop listening and let the requests in flight finish (up to SHUTDOWN_TIMEOUT), their
     bodies still arriving: aiohttp's own shutdown drops the rest of a body, so a request
-    caught half-sent would only end at the body timeout, as a 408."""
+    caught half-sent would only end at the body timeout, as a 408. Long-lived answers
+    (watches, websockets) end first: the app's on_shutdown hooks close them, as aiohttp's own
+    stop does before it waits (they run again, harmlessly, in the runner's cleanup)."""
     await site.stop()
+    await runner.app.shutdown()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SHUTDOWN_TIMEOUT
     while loop.time() < deadline:
