@@ -123,6 +123,8 @@ def _kube() -> list[tuple[str, str, dict]]:
     r, obj = "responses/kube/", "responses/kube/object"
     special = {"kubeVersion": r + "version", "createSelfSubjectReview": r + "self-subject-review",
                "kubeTokenReview": r + "token-review"}
+    special |= {op_id + where: r + "openapi" for where in ("", "AtRoot")
+                for op_id in ("kubeOpenAPIV2", "kubeOpenAPIRoot", "kubeOpenAPIGroupVersion")}
     found = []
     for method, path, op_id, summary, body, ok in kube.operations():
         errors = (400, 403, 404, 409, 415, 422) if method in ("POST", "PUT", "PATCH", "DELETE") \

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from shim import policy
 from shim.faces import http
-from shim.faces.kube.rest import known_cluster
+from shim.faces.kube.rest import known_cluster, read_body
 
 KUBE_VERSION = "v1.32.0"  # also the v3 face's k8s-version setting
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -82,8 +82,10 @@ def resource_list(resources, group_version: str):
 
 
 async def create_self_subject_review(request: web.Request) -> web.Response:
-    """What `kubectl auth whoami` prints: the caller as the cluster sees them."""
+    """What `kubectl auth whoami` prints: the caller as the cluster sees them (the body's
+    content is ignored, but it must be a JSON object, as the API server's decoder wants)."""
     known_cluster(request)
+    await read_body(request, ("application/json",))
     actor = http.principal(request)
     user_info = {
         "username": actor.user.username,
