@@ -77,7 +77,8 @@ def test_the_front_proxy_acts_for_the_user_it_names_by_id_or_username(shim, pki)
     assert status == 200
     assert [t["metadata"]["name"] for t in listed["items"]] == [made["metadata"]["name"]]
     status, admins = call(shim, TOKENS, proxy, X_Remote_User="admin")
-    assert made["metadata"]["name"] in [t["metadata"]["name"] for t in admins["items"]]
+    # an admin names another user's ext token <user id>:<name> (names are per user)
+    assert f"{ruth}:{made['metadata']['name']}" in [t["metadata"]["name"] for t in admins["items"]]
 
 
 def test_requesttokenid_marks_the_current_token(shim, pki):
@@ -88,7 +89,8 @@ def test_requesttokenid_marks_the_current_token(shim, pki):
                         X_Remote_User="admin")
     assert status == 201
     status, got = call(shim, f"{TOKENS}/{made['metadata']['name']}", proxy,
-                       X_Remote_User="admin", X_Remote_Extra_Requesttokenid=made["metadata"]["name"])
+                       X_Remote_User="admin",  # a TokenReview's requesttokenid: the stored id
+                       X_Remote_Extra_Requesttokenid=f"{made['spec']['userID']}:{made['metadata']['name']}")
     assert status == 200 and got["status"]["current"] is True
     assert session != made["metadata"]["name"]
 

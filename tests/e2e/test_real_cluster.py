@@ -98,7 +98,7 @@ def test_an_ext_token_authenticates_at_the_cluster(cluster, shim):
     done = whoami(cluster, made["status"]["bearerToken"])
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"]["userInfo"]["extra"]["requesttokenid"] == [
-        made["metadata"]["name"]]
+        f"{made['spec']['userID']}:{made['metadata']['name']}"]  # the stored id
 
 
 def test_two_kube_users_manage_only_their_own_ext_tokens_through_the_cluster(cluster, shim):
