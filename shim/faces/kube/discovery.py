@@ -82,10 +82,11 @@ def resource_list(resources, group_version: str):
 
 
 async def create_self_subject_review(request: web.Request) -> web.Response:
-    """What `kubectl auth whoami` prints: the caller as the cluster sees them (the body's
-    content is ignored, but it must be a JSON object, as the API server's decoder wants)."""
+    """What `kubectl auth whoami` prints: the caller as the cluster sees them. The body's
+    content is ignored (kubectl sends protobuf), but a JSON body must be an object."""
     known_cluster(request)
-    await read_body(request, ("application/json",))
+    if request.content_type == "application/json":
+        await read_body(request, ("application/json",))
     actor = http.principal(request)
     user_info = {
         "username": actor.user.username,
