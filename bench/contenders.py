@@ -62,7 +62,8 @@ class Shim(Server):
         argv = [sys.executable, "-m", "shim", "serve", "--port", str(port), "--db", db,
                 "--bootstrap-password", ADMIN_PASSWORD, "--log-level", log_level,
                 "--purge-interval", purge_interval, "--event-loop", event_loop,
-                "--workers", str(workers)]
+                "--workers", str(workers),
+                "--max-tokens-per-user", "0"]  # the create rounds make far more than 1,000
         super().__init__(name, argv, logdir, cpus, port, cwd=root)
         self.workers = workers
 

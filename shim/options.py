@@ -200,8 +200,8 @@ OPTIONS: tuple[Option, ...] = (
            " `/healthz` is never refused", at_least(1)),
     Option("max_tokens_per_user", "integer", 1000,
            "live tokens (API, kubeconfig, ext; not login sessions) one user may hold; one"
-           " more gets 403 until some are deleted or expire (Rancher has no such cap)",
-           at_least(1)),
+           " more gets 403 until some are deleted or expire; 0: no cap, as in Rancher",
+           at_least(0)),
     Option("purge_interval", "number", 3600.0,
            "seconds between purges of expired tokens (±10% jitter)", positive),
     Option("purge_batch", "integer", 200, "tokens deleted per purge transaction", at_least(1)),

@@ -42,6 +42,8 @@ class TokenCap:
         self.per_user = per_user
 
     async def check(self, user_id: str, now: int) -> None:
+        if not self.per_user:  # 0: no cap
+            return
         live = await self.store.count_tokens(TokenQuery(
             now=now, user_id=user_id, not_kind=SESSION, expired=False, limit=self.per_user))
         if live >= self.per_user:

@@ -146,3 +146,9 @@ async def test_a_user_holds_at_most_max_tokens_per_user_live_tokens(make_api, co
     assert (await ann.post("/v3/tokens", {})).status == 201
     assert (await ann.delete(f"/v3/tokens/{made[1]}")).status in (200, 204)
     assert (await ann.post(TOKENS, {"metadata": {"name": "ext-2"}, "spec": {}})).status == 201
+
+
+async def test_max_tokens_per_user_zero_is_no_cap(make_api, config):
+    api = await make_api(config, max_tokens_per_user=0)
+    for _ in range(3):
+        assert (await api.post("/v3/tokens", {})).status == 201

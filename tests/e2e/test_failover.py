@@ -69,7 +69,8 @@ def failover(tmp_path_factory):
         standby = start_standby(primary)
         asyncio.run(_sync_standby(primary))
         url = multi_host_url(primary, standby, primary.create_database().rsplit("/", 1)[1])
-        env = {"TOKEN_SHIM_CACHE_REFRESH_INTERVAL": "2"}
+        # admin creates well over a thousand tokens here: above the per-user cap's default
+        env = {"TOKEN_SHIM_CACHE_REFRESH_INTERVAL": "2", "TOKEN_SHIM_MAX_TOKENS_PER_USER": "0"}
         workdir = tmp_path_factory.mktemp("failover")
         replicas = [LiveServer(workdir, db=url, env=env) for _ in range(2)]
         with ThreadPoolExecutor(2) as pool:
