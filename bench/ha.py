@@ -174,7 +174,8 @@ def _scrape_ms(url: str, admin: str) -> float:
 def _count_ms(db: str) -> float:
     """The full count a scrape used to run: shim.store.sql's, on the database directly."""
     sys.path.insert(0, str(ROOT))
-    from shim.store import sqlite_path, sql
+    from shim.store import sql
+    from shim.store.factory import sqlite_path
 
     text, params = sql.count_tokens_by_kind(time.time_ns() // 1_000_000, 0, 0)
     began = time.perf_counter()

@@ -25,7 +25,8 @@ from typing import Iterator
 import asyncpg
 
 from shim import crypto
-from shim.store import sql, sqlite_path
+from shim.store import sql
+from shim.store.factory import sqlite_path
 from shim.store.base import Token
 
 DIGITS = "".join(sorted(crypto.ALPHABET))

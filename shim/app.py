@@ -23,7 +23,7 @@ from shim.core.settings import SettingsService
 from shim.core.tokens import TokenService
 from shim.core.users import UserService
 from shim.faces import dashboard
-from shim.faces import web as web_face
+from shim.faces.web import face as web_face
 from shim.faces.v3 import table
 from shim.faces.v3.norman import Catalog
 from shim.feed import ChangeFeed, bump_on_write, close_on_shutdown
@@ -36,7 +36,7 @@ from shim.purge import purge_forever
 from shim.routes import add_routes
 from shim.schemas import Schemas
 from shim.errors import ApiError
-from shim.store import display_url, open_store
+from shim.store.factory import display_url, open_store
 from shim.store.base import Store, StoreUnavailable
 from shim.throttle import THROTTLE, LoginThrottle
 from shim.unparsed import install as answer_unparsable_requests

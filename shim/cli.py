@@ -154,7 +154,7 @@ def serve(config: Config) -> int:
 def migrate(config: Config) -> int:
     import asyncio
 
-    from shim.store import display_url, open_store
+    from shim.store.factory import display_url, open_store
     from shim.store.base import StoreUnavailable
 
     async def run() -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from shim.faces import kube
+from shim.faces.kube import face as kube
 from shim.faces.steve.table import OPERATIONS as STEVE
 from shim.faces.terraform.table import OPERATIONS as TERRAFORM
 from shim.faces.v3.settings import READ_ONLY

@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import Any, Iterator
 
 from shim.faces import docs
-from shim.faces import web as web_face
+from shim.faces.web import face as web_face
 from shim.openapi import ERROR_SCHEMAS
 from shim.openapi_paths import operations
 from shim.resources import (SCHEMAS_PACKAGE, migration_files, schema_files, schema_root,

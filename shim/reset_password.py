@@ -17,7 +17,7 @@ from shim.audit import AuditLog
 from shim.config import Config
 from shim.core.users import UserService
 from shim.errors import ApiError
-from shim.store import display_url, open_store
+from shim.store.factory import display_url, open_store
 from shim.store.base import StoreUnavailable
 
 ADMIN = "admin"

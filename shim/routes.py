@@ -6,8 +6,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from shim import metrics
-from shim.faces import docs, kube, ops, steve
-from shim.faces import web as web_face
+from shim.faces import docs, ops
+from shim.faces.kube import face as kube
+from shim.faces.steve import face as steve
+from shim.faces.web import face as web_face
 from shim.faces.terraform.table import OPERATIONS as TERRAFORM
 from shim.faces.v3.table import OPERATIONS as V3
 from shim.keys import CONFIG

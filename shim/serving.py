@@ -25,7 +25,7 @@ from aiohttp import web
 
 from shim.app import StartupError, create_app
 from shim.config import Config, where
-from shim.store import display_url
+from shim.store.factory import display_url
 
 SHUTDOWN_TIMEOUT = 30.0  # seconds the requests in flight get to finish
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from shim.config import Config, named
-from shim.store import sqlite_path
+from shim.store.factory import sqlite_path
 
 DEFAULT_SANS = ("127.0.0.1", "::1", "localhost")
 CA_LIFETIME = dt.timedelta(days=3650)

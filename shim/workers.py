@@ -71,7 +71,7 @@ def supervise(config: Config, context) -> int:
 
 
 def _unsupported(config: Config) -> str:
-    from shim.store import sqlite_path
+    from shim.store.factory import sqlite_path
 
     if config.db.startswith("sqlite:") and sqlite_path(config.db) == ":memory:":
         return (f"workers {config.workers} (--workers, TOKEN_SHIM_WORKERS) needs a database "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shim.store import open_store
+from shim.store.factory import open_store
 
 BACKENDS = ["sqlite", "postgres"]
 

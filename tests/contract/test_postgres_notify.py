@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shim.store import open_store
+from shim.store.factory import open_store
 
 
 async def test_notify_reaches_listeners_of_other_stores_and_the_sender(pg_server):

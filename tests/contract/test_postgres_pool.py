@@ -6,7 +6,7 @@ import asyncio
 
 import asyncpg
 
-from shim.store import open_store
+from shim.store.factory import open_store
 
 
 async def test_the_pool_never_opens_more_connections_than_its_size(pg_server):

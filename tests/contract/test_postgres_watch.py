@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from shim.store import open_store
+from shim.store.factory import open_store
 from shim.store import postgres
 from shim.store.postgres import LISTENER_NAME
 from tests.contract.test_store_contract import add_users, make_token

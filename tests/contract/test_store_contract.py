@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from shim.store import open_store, sql
+from shim.store import sql
+from shim.store.factory import open_store
 from shim.store.base import Conflict, Token, TokenQuery, User, token_meta
 from shim.store.sqlite import SqliteStore
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from shim.store import open_store
+from shim.store.factory import open_store
 from shim.store.base import Conflict, HashingRequired, TokenQuery
 from tests.contract.test_store_contract import NOW, add_users, make_token, tagging_hasher
 

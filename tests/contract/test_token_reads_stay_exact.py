@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from shim.store import open_store
+from shim.store.factory import open_store
 from tests.contract.test_store_contract import NOW, add_users, make_token
 
 

@@ -18,8 +18,11 @@ no import circle exists anywhere. The layers, top to bottom:
   base      pure pieces every layer uses: config, options, settings_catalog, errors,
             policy, crypto, resources, schema_gate, operations, face_paths, headers
 
-A new module must be placed in LAYERS (the package name `shim` covers only its __init__); within a layer any import is fine as long as it
-makes no circle.
+`from pkg import sub` counts as importing pkg too (its __init__ runs first): a package's
+__init__ that imports its own modules would make a circle with every module that imports a
+sibling that way, so such packages keep their wiring in a module of its own (face.py,
+factory.py). A new module must be placed in LAYERS (the package name `shim` covers only its
+__init__); within a layer any import is fine as long as it makes no circle.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ def imports(module: str, path: Path, known: dict[str, Path]) -> set[str]:
             if node.level:
                 parts = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*parts, base] if base else parts)
+            found.add(_known(base, known))  # `from pkg import sub` runs pkg/__init__ first
             for alias in node.names:
                 full = f"{base}.{alias.name}"
                 found.add(_known(full if full in known else base, known))

@@ -125,7 +125,7 @@ def test_database_urls_in_use_are_accepted(url):
 
 
 def test_a_multi_host_url_is_shown_with_every_host_and_no_password():
-    from shim.store import display_url
+    from shim.store.factory import display_url
 
     url = "postgresql://u:secret@h1:5432,h2:5433/shim?target_session_attrs=read-write"
     assert display_url(url) == "postgresql://u@h1:5432,h2:5433/shim"

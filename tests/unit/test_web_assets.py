@@ -2,7 +2,7 @@
 
 from importlib import resources
 
-from shim.faces import web
+from shim.faces.web import face as web
 from shim.faces.web import pages
 from shim.faces.web.expiry import choices
 from shim.faces.web.negotiate import wants_html
