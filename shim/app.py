@@ -11,7 +11,7 @@ from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
-from shim import audit, crypto, headers
+from shim import audit, crypto, headers, replay
 from shim.caches import keep_fresh
 from shim.client_certs import CLIENT_CERTS, ClientCerts
 from shim.config import Config, where
@@ -30,7 +30,7 @@ from shim.feed import ChangeFeed, bump_on_write, close_on_shutdown
 from shim.keys import CATALOG, CLOCK, CONFIG, CORE, FEED, SCHEMAS, Core
 from shim.metrics import METRICS, Metrics, share_forever
 from shim.options import password_length
-from shim.middlewares import front_door
+from shim.middlewares import IN_FLIGHT, InFlight, front_door
 from shim.origin import ORIGIN, Origin
 from shim.purge import purge_forever
 from shim.routes import add_routes
@@ -53,11 +53,14 @@ def create_app(
     """`worker`: this process's index under `serve --workers` (None: the only process).
     A worker leaves the admin to the parent's `start_once`, and only worker 0 purges."""
     metrics = Metrics(worker or 0, config.workers, config.metrics_dir)
-    door = front_door(config.max_in_flight, metrics, config.body_timeout,
+    in_flight = InFlight(config.max_in_flight)
+    door = front_door(in_flight, metrics, config.body_timeout,
                       screen=web_face.screen, finish=web_face.finish)  # CSRF, HTML for browsers
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
+    app[IN_FLIGHT] = in_flight
     app.on_response_prepare.append(headers.guard)  # no header may cost a response
     answer_unparsable_requests(app)  # aiohttp's own 400 would quote the request's bytes
+    replay.install(app)  # a repeated token read answered before the Application
     schemas = Schemas()
     store = store or open_store(config.db, workers=config.workers,
                                 pool_size=config.db_pool_size)

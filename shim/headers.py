@@ -38,10 +38,15 @@ def warning(message: str, limit: int = 256) -> str:
 async def guard(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: no header can stop a response from being sent."""
     headers = response.headers
-    values = headers.values()
-    if not values or (_UNSAFE.search("".join(values)) is None
-                      and max(map(len, values)) <= MAX_VALUE):
+    if guarded(headers):
         return
     safe = [(name, text(value)) for name, value in headers.items()]
     headers.clear()
     headers.extend(safe)
+
+
+def guarded(headers) -> bool:
+    """Whether `guard` would leave these headers as they are."""
+    values = headers.values()
+    return not values or (_UNSAFE.search("".join(values)) is None
+                          and max(map(len, values)) <= MAX_VALUE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, NamedTuple, Protocol
 
 from aiohttp import web
 
@@ -18,7 +18,7 @@ from shim.core.users import UserService
 from shim.feed import ChangeFeed
 from shim.operations import Action
 from shim.schemas import Schemas
-from shim.store.base import Store
+from shim.store.base import Store, Token
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,19 @@ FEED = web.AppKey("change_feed", ChangeFeed)  # what websocket subscribers wait 
 OPEN_PREFIXES = web.AppKey("open_prefixes", tuple)
 PRINCIPAL = web.RequestKey("principal", Principal)
 REQUEST_ID = web.RequestKey("request_id", str)
+
+
+class Replayable(NamedTuple):
+    """A handler's word that its answer may be repeated to the same request (shim.replay)
+    until `until` (ms), while the rows it was built from stay as they are."""
+
+    until: int
+    caller: Principal
+    shown: Token
+
+
+REPLAYABLE = web.RequestKey("replayable", Replayable)
 JSON_BODY = web.ResponseKey("json_body", object)  # what http.respond serialized, for the audit
 
-__all__ = ["CATALOG", "CONFIG", "CORE", "FEED", "OPEN_PREFIXES", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "JSON_BODY",
+__all__ = ["CATALOG", "CONFIG", "CORE", "FEED", "OPEN_PREFIXES", "SCHEMAS", "CLOCK", "PRINCIPAL", "REQUEST_ID", "REPLAYABLE", "Replayable", "JSON_BODY",
            "Core", "Principal"]

@@ -64,6 +64,8 @@ class Metrics:
             ["reason"], registry=own)
         self.purges = PurgeStats()
         own.register(self.purges)
+        self.replays = ReplayStats()
+        own.register(self.replays)
         self.registry = registry = CollectorRegistry()
         self.shared = Shared(own, shared_dir)
         registry.register(self.shared)
@@ -77,6 +79,11 @@ class Metrics:
     def observe(self, request: web.Request, status: int, seconds: float) -> None:
         self.requests.observe(route_of(request), request.method, status, seconds)
 
+    def replayed(self, route: str, seconds: float) -> None:
+        """A GET answered by shim.replay: counted as any answer, and as a replay."""
+        self.requests.observe(route, "GET", 200, seconds)
+        self.replays.count += 1
+
     def purge_ran(self, count: int) -> None:
         self.purges.ran(count)
 
@@ -87,6 +94,18 @@ class Metrics:
 
 
 METRICS = web.AppKey("metrics", Metrics)
+
+
+class ReplayStats:
+    """Token reads answered by shim.replay (before the Application: same answer, less work)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily("token_shim_replayed_answers",
+                                  "Token reads answered from the memo of a repeated request",
+                                  value=self.count)
 
 
 class PurgeStats:

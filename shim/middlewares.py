@@ -73,7 +73,20 @@ def _nothing(request: web.Request) -> None:
     return None
 
 
-def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0, *,
+class InFlight:
+    """Requests running now, and how many may run at once (more get 429)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.count = limit, 0
+
+    def full(self) -> bool:
+        return self.count >= self.limit
+
+
+IN_FLIGHT = web.AppKey("in_flight", InFlight)
+
+
+def front_door(in_flight: InFlight, metrics: Metrics, body_timeout: float = 10.0, *,
                screen=_nothing, finish=_as_is):
     """The middleware: outermost to innermost, what used to be five of them.
 
@@ -86,26 +99,22 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
     - every failure rendered as the error body of the face the path belongs to;
     - the whole body read before the request counts as running: 408 (and the
       connection closed) when it takes longer than `body_timeout` seconds, so
-      slow clients cannot hold the slots of `max_in_flight`;
-    - 429 with Retry-After once `max_in_flight` requests are running (never
-      for /healthz);
+      slow clients cannot hold the slots of `in_flight`;
+    - 429 with Retry-After once `in_flight` is full (never for /healthz);
     - 503 with Retry-After when the store says a failure means the database is
       away (shim.store.base.Store.unavailable), 500 for any other failure;
     - authentication of every path that is not public.
     """
-    in_flight = 0
-
     async def answer(request: web.Request, handler) -> web.StreamResponse:
-        nonlocal in_flight
         try:
             if request.path not in HOST_UNCHECKED:
                 origin.base_url(request)  # 400 unless the Host names this server
             if request.body_exists:
                 await _read_body(request, body_timeout)
-            if in_flight >= max_in_flight and request.path != "/healthz":
+            if in_flight.full() and request.path != "/healthz":
                 raise ApiError(429, "TooManyRequests", "the server is busy; retry later",
                                headers={"Retry-After": "1"})
-            in_flight += 1
+            in_flight.count += 1
             try:
                 _not_served(request)  # 404 whoever asks, before any credential is looked at
                 if request.path.startswith(OPTIONAL_AUTH_PREFIXES):
@@ -115,7 +124,7 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
                     await _authenticate(request)
                 return _with_schemas(request, await handler(request))
             finally:
-                in_flight -= 1
+                in_flight.count -= 1
         except ApiError as err:
             return _with_schemas(request, _error_response(request, err, metrics))
         except web.HTTPException as exc:
@@ -138,10 +147,10 @@ def front_door(max_in_flight: int, metrics: Metrics, body_timeout: float = 10.0,
         if refused is not None:
             return _edge_headers(request, finish(request, refused))
         started, status = time.perf_counter(), 500
-        request[REQUEST_ID] = request_id = _request_id(request)
+        request[REQUEST_ID] = given_id = request_id(request)
         try:
             response = await answer(request, handler)
-            response.headers["X-Request-Id"] = request_id
+            response.headers["X-Request-Id"] = given_id
             status = response.status
             if status == 408:
                 await _send_and_close(request, response)
@@ -211,7 +220,7 @@ def _with_schemas(request: web.Request, response: web.StreamResponse) -> web.Str
     return response
 
 
-def _request_id(request: web.Request) -> str:
+def request_id(request: web.Request) -> str:
     """The client's X-Request-Id if printable ASCII (it goes into logs), else a new one."""
     given = request.headers.get("X-Request-Id")
     if given is not None and _REQUEST_ID.fullmatch(given):

@@ -64,9 +64,17 @@ def extends_ttl(old_ttl_ms: int, new_ttl_ms: int) -> bool:
     return new_ttl_ms > old_ttl_ms
 
 
-def should_touch(last_used_ms: int | None, now_ms: int, every_ms: int = 1000) -> bool:
-    """lastUsedAt is written at most once per `every_ms` per token."""
-    return last_used_ms is None or now_ms - last_used_ms >= every_ms
+TOUCH_EVERY_MS = 1000
+
+
+def should_touch(last_used_ms: int | None, now_ms: int) -> bool:
+    """lastUsedAt is written at most once per TOUCH_EVERY_MS per token."""
+    return now_ms >= touch_due(last_used_ms, now_ms)
+
+
+def touch_due(last_used_ms: int | None, now_ms: int) -> int:
+    """When a use of the token next writes lastUsedAt: `now_ms` if it was never used."""
+    return now_ms if last_used_ms is None else last_used_ms + TOUCH_EVERY_MS
 
 
 def rfc3339(ms: int | None) -> str:

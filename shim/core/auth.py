@@ -84,6 +84,17 @@ class Authenticator:
             await self.store.touch_token(token.id, now, activity=token.kind == "session")
         return Principal(user, token)
 
+    def steady_until(self, caller: Token, shown: Token, now: int) -> int:
+        """The end of the span from `now` in which authenticating with `caller` writes
+        nothing (its next lastUsedAt touch is not due) and neither token's liveness
+        changes; `now` when there is no such span. Death is monotonic in time (a token
+        dead at t is dead after t), so alive at both ends means alive throughout."""
+        until = policy.touch_due(caller.last_used, now)
+        if (until <= now or not self.alive(caller, until - 1)
+                or self.alive(shown, now) != self.alive(shown, until - 1)):
+            return now
+        return until
+
     def alive(self, token: Token, now: int) -> bool:
         """Not expired; sessions also honour the current session and idle settings."""
         return self.death(token, now) is None

@@ -17,11 +17,14 @@ class FeatureService:
         self.store = store
         self.defaults = {TOKEN_HASHING: hashing_default}
         self._stored: dict[str, bool] = {}
+        self.generation = 0  # moves on whenever a value read here changes
         self._refreshing = asyncio.Lock()  # one read at a time: never an older one last
 
     async def refresh(self) -> None:
         async with self._refreshing:
-            self._stored = await self.store.get_features()
+            stored = await self.store.get_features()
+            if stored != self._stored:
+                self._stored, self.generation = stored, self.generation + 1
 
     async def start(self) -> None:
         """Hash what is still plain when hashing is on (by default, or a rewrite was cut short)."""

@@ -48,12 +48,15 @@ class SettingsService:
         self.pins = dict(pins)
         self._stored: dict[str, str] = {}
         self._versions: dict[str, int] = {}
+        self.generation = 0  # moves on whenever a value read here changes
         self._refreshing = asyncio.Lock()  # one read at a time: never an older one last
 
     async def refresh(self) -> None:
         async with self._refreshing:
             rows = await self.store.get_setting_rows()
-            self._stored = {name: value for name, (value, _) in rows.items() if value is not None}
+            stored = {name: value for name, (value, _) in rows.items() if value is not None}
+            if stored != self._stored:
+                self._stored, self.generation = stored, self.generation + 1
             self._versions = {name: version for name, (_, version) in rows.items()}
 
     def version(self, name: str) -> int:

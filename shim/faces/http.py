@@ -12,7 +12,8 @@ from aiohttp import web
 
 from shim.core.principal import Principal
 from shim.errors import ApiError, forbidden, not_found, unauthorized
-from shim.keys import CLOCK, CORE, JSON_BODY, PRINCIPAL, SCHEMAS, Core
+from shim.keys import CLOCK, CORE, JSON_BODY, PRINCIPAL, REPLAYABLE, SCHEMAS, Core, Replayable
+from shim.store.base import Token
 from shim.settings_catalog import SETTINGS
 
 MAX_DEPTH = 32
@@ -40,6 +41,15 @@ def credential(request: web.Request) -> str | None:
         except (binascii.Error, UnicodeDecodeError):
             return None
     return None
+
+
+def replayable(request: web.Request, shown: Token, now: int) -> None:
+    """The answer about to go out, about `shown`, may be repeated to the same request
+    (shim.replay) for as long as nothing it was built from changes."""
+    caller = principal(request)
+    until = core(request).auth.steady_until(caller.token, shown, now)
+    if until > now:
+        request[REPLAYABLE] = Replayable(until, caller, shown)
 
 
 def principal(request: web.Request) -> Principal:

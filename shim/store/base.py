@@ -10,7 +10,7 @@ import abc
 import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Protocol
 
 HASH_BATCH = 500  # secrets hashed per transaction when token-hashing is switched on
 
@@ -114,6 +114,10 @@ class HashingRequired(Exception):
     """token-hashing is on in the store: a plain secret may not be stored."""
 
 
+class CachedRows(Protocol):
+    def get(self, token_id: str) -> tuple[Token, User] | None: ...
+
+
 class Store(abc.ABC):
     blocks_loop = True  # statements run on the event loop (SQLite): pause between batches
     migrations_applied = 0  # how many `open` applied (0: the schema was up to date)
@@ -183,6 +187,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def get_token_and_user(self, token_id: str) -> tuple[Token, User] | None:
         """One indexed read: what authentication needs."""
+
+    def cached_rows(self) -> CachedRows | None:
+        """The copy of (token, user) rows `get_token_and_user` answers from, kept exact
+        (shim.store.rowcache.RowCache): a row it holds is the very object a read would
+        return now, and a changed row is a new object.
+        None when rows are not cached (then nothing may be assumed unchanged)."""
+        return None
 
     @abc.abstractmethod
     async def list_tokens(self, query: TokenQuery) -> list[Token]:

@@ -156,7 +156,7 @@ class PostgresStore(Store):
         self._rows_generation += 1
         self._rows.clear()
 
-    def _cached_rows(self) -> RowCache | None:
+    def cached_rows(self) -> RowCache | None:
         """The row cache while it can be trusted (the listener is up), else None."""
         if not self._rows_live:
             return None
@@ -228,7 +228,7 @@ class PostgresStore(Store):
         return None if found is None else found[0]
 
     async def get_token_and_user(self, token_id: str) -> tuple[Token, User] | None:
-        rows = self._cached_rows()
+        rows = self.cached_rows()
         found = rows.get(token_id) if rows is not None else None
         if found is not None:
             return found

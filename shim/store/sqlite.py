@@ -119,7 +119,7 @@ class SqliteStore(Store):
     def _tx(self):
         return _Transaction(self.db, self._rows.clear)
 
-    def _cached_rows(self) -> RowCache:
+    def cached_rows(self) -> RowCache:
         """The row cache, emptied first if another connection committed since the last look."""
         now = time.monotonic()
         if now >= self._next_check:
@@ -243,7 +243,7 @@ class SqliteStore(Store):
         return None if found is None else found[0]
 
     async def get_token_and_user(self, token_id: str) -> tuple[Token, User] | None:
-        rows = self._cached_rows()
+        rows = self.cached_rows()
         found = rows.get(token_id)
         if found is None:
             found = self._one(sql.SELECT_TOKEN_AND_USER, (token_id,), sql.token_and_user_from)

@@ -7,7 +7,8 @@ no import circle exists anywhere. The layers, top to bottom:
   serving   what cli and workers share: the banner, listen errors, the event loop, the run
   app       the app factory and what it wires: app, routes, middlewares, packaged (the
             start-up check of the package's data, which asks every face for its files),
-            unparsed (the answer to a request aiohttp cannot parse)
+            unparsed (the answer to a request aiohttp cannot parse), replay (a repeated
+            token read answered before the Application)
   faces     the HTTP faces, and what is assembled from all of them: faces/*, openapi,
             openapi_paths, metrics (its scrape handler)
   plumbing  what hangs off the app: keys (the AppKeys, faces registered into them), logs,
@@ -36,7 +37,8 @@ LAYERS = {
     "commands": ["shim.__main__", "shim.cli", "shim.workers", "shim.reset_password",
                  "shim.exec_plugin"],
     "serving": ["shim.serving"],
-    "app": ["shim.app", "shim.routes", "shim.middlewares", "shim.packaged", "shim.unparsed"],
+    "app": ["shim.app", "shim.routes", "shim.middlewares", "shim.packaged", "shim.unparsed",
+            "shim.replay"],
     "faces": ["shim.faces", "shim.openapi", "shim.openapi_paths", "shim.metrics"],
     "plumbing": ["shim.keys", "shim.logs", "shim.audit", "shim.throttle", "shim.caches",
                  "shim.purge", "shim.tls", "shim.kubeconfig", "shim.origin",

@@ -78,8 +78,11 @@ def echo_json(token: Token) -> tuple[bytes, bool, int]:
 async def get_token(request: web.Request) -> web.Response:
     token = await http.core(request).tokens.get(http.principal(request), request.match_info["id"])
     body, renew, before = echo_json(token)
-    reason = None if not renew else policy.renewal_reason(
-        token.enabled, token.created, token.ttl, before, http.now(request))
+    now = http.now(request)
+    if not renew:  # a renewal window's answer changes with time alone: never replayed
+        http.replayable(request, token, now)
+        return http.respond_json(body, headers=http.etag(token.version))
+    reason = policy.renewal_reason(token.enabled, token.created, token.ttl, before, now)
     if reason is None:
         return http.respond_json(body, headers=http.etag(token.version))
     doc = token_echo(token)

@@ -88,6 +88,7 @@ async def get_token(request: web.Request) -> web.Response:
     actor, now = http.principal(request), http.now(request)
     token = await http.core(request).tokens.get(actor, request.match_info["id"])
     shown = render.token_json(request, token, now, actor.token.id)
+    http.replayable(request, token, now)
     return http.respond_json(shown, headers=http.etag(token.version))
 
 
