@@ -12,7 +12,7 @@ PANELS = [
         ("get_v3.sqlite_quiet", "SQLite v3, no access log"),
         ("get_v3.sqlite_uvloop", "SQLite v3, uvloop"),
         ("get_v3.pg", "shim PG v3"), ("get_tf.pg", "shim PG tf"), ("get.bare", "bare aiohttp"),
-        ("get.bare_uvloop", "bare, uvloop"),
+        ("get.bare_uvloop", "bare, uvloop"), ("get.bare_server", "bare, web.Server"),
         ("get.json_server", "json-server"), ("get.fakeserver", "fakeserver"),
     ], None),
     ("Writes and replicas (req/s, higher is better)", [

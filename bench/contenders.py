@@ -1,4 +1,4 @@
-"""The servers under test: token-shim, a bare aiohttp handler, json-server, fakeserver."""
+"""The servers under test: token-shim, bare aiohttp handlers, json-server, fakeserver."""
 
 from __future__ import annotations
 
@@ -122,13 +122,15 @@ def capture(shim: Shim, bearer: str) -> Captured:
 
 
 def bare(cap: Captured, workdir: Path, logdir: Path, cpus: tuple[int, ...],
-         uvloop: bool = False) -> Server:
+         uvloop: bool = False, low_level: bool = False) -> Server:
+    """The bare handler on a web.Application, or with `low_level` on web.Server alone."""
     body = workdir / "bare-body.json"
     body.write_bytes(cap.body)
     port = free_port()
+    flags = {"--uvloop": uvloop, "--low-level": low_level}
     argv = [sys.executable, str(tools.BENCH / "bare_aiohttp.py"), "--port", str(port),
-            "--body", str(body)] + (["--uvloop"] if uvloop else [])
-    name = "bare-aiohttp-uvloop" if uvloop else "bare-aiohttp"
+            "--body", str(body)] + [flag for flag, on in flags.items() if on]
+    name = "bare-aiohttp" + "-low-level" * low_level + "-uvloop" * uvloop
     server = Server(name, argv, logdir, cpus, port, env={"BENCH_AUTH": cap.auth})
     server.ready_path = f"/v3/tokens/{cap.token_id}"
     server.ready_headers = {"Authorization": cap.auth}

@@ -32,7 +32,11 @@ HOW = """\
   `--log-level warning`; "uvloop" the same with `--event-loop uvloop` (an
   install with `token-shim[fast]`; the harness installs uvloop into its venv).
   The bare handler runs on asyncio's loop (the ceiling as defined) and, as a
-  second row, on uvloop.
+  second row, on uvloop. A third row serves it from aiohttp's low-level server
+  (`bare_aiohttp.py --low-level`: `web.Server` behind a `ServerRunner` and a
+  `TCPSite`, no Application, router or middlewares; a path-prefix check stands
+  in for the route): the ratios against it, without a target, show how much of
+  a read is aiohttp's application layer.
   Login is `wrk -c{login}` (the throttle reserves each attempt before the
   password check, and 32 at once would pass its burst of 20 per address).
   The same token is read over and over, so after the first read its

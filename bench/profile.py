@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.profile                    # token-shim, default config, /v3
     .venv/bin/python -m bench.profile --face terraform --log-level warning
     .venv/bin/python -m bench.profile --bare             # the bare aiohttp handler
+    .venv/bin/python -m bench.profile --bare --low-level # ... on web.Server, no Application
     .venv/bin/python -m bench.profile --spy out.txt      # py-spy collapsed stacks (needs py-spy)
     .venv/bin/python -m bench.profile --spy out.svg      # ... or a flame graph
     .venv/bin/python -m bench.profile --root /tmp/base   # the shim of another checkout
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--event-loop", default="asyncio", help="asyncio (the Quick start's),"
                         " uvloop or auto")
     parser.add_argument("--bare", action="store_true", help="profile the bare aiohttp handler")
+    parser.add_argument("--low-level", action="store_true", help="with --bare: the handler on"
+                        " aiohttp's low-level server (web.Server), no Application or router")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
@@ -42,6 +45,8 @@ def main() -> None:
                         help="py-spy's profile of the first round: a flame graph if FILE"
                         " ends in .svg, else collapsed stacks")
     args = parser.parse_args()
+    if args.low_level and not args.bare:
+        parser.error("--low-level profiles a bare handler: add --bare")
     layout = Layout.detect()
     with tempfile.TemporaryDirectory(prefix="token-shim-profile-") as tmp:
         work = Path(tmp)
@@ -56,7 +61,8 @@ def main() -> None:
             if not args.bare:
                 _measure(shim, cap, args.face, args, layout)
         if args.bare:
-            with contenders.bare(cap, work, work, layout.server) as bare:
+            with contenders.bare(cap, work, work, layout.server,
+                                 low_level=args.low_level) as bare:
                 _measure(bare, cap, "v3", args, layout)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.context import Context, Result
-from bench.figures import INFO_BASELINES, Target, targets
+from bench.figures import EXTRA_BASELINES, INFO_BASELINES, Target, targets
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ def rows(ctx: Context) -> list[Row]:
         for target in by_key.get(key) or [None]:
             base_key = target.baseline if target else INFO_BASELINES.get(key, "")
             found.append(_row(result, target, ctx.results.get(base_key)))
+        for base_key in EXTRA_BASELINES.get(key, []):
+            found.append(_row(result, None, ctx.results.get(base_key)))
     return found
 
 
@@ -61,6 +63,8 @@ def short(result: Result) -> str:
     f = result.figure
     if f.key.startswith("scale."):
         return f.measurement
+    if f.key == "get.bare_server":
+        return "bare aiohttp low-level server"
     if f.key == "replicas.one":
         return "1 replica"
     if f.key in ("workers.one", "workers_pg.one"):
@@ -85,13 +89,13 @@ def expected_rounds(ctx: Context, result: Result) -> int:
 
 
 def print_table(ctx: Context, table: list[Row]) -> None:
-    print(f"\n{'contender':<36} {'measurement':<52} {'median':>14}  {'ratio':<30} target")
+    print(f"\n{'contender':<36} {'measurement':<52} {'median':>14}  {'ratio':<37} target")
     for row in table:
         f = row.result.figure
         target = f"{row.target.text}: {row.verdict}" if row.target else ""
         value = number(row.result.median, f.unit) if not row.result.error else "error"
         print(f"{f.contender:<36} {f.measurement[:52]:<52} {value:>14}  "
-              f"{ratio_text(row):<30} {target}")
+              f"{ratio_text(row):<37} {target}")
     met = sum(r.verdict == "met" for r in table)
     missed = sum(r.verdict == "missed" for r in table)
     absent = sum(r.verdict == "not measured" for r in table)

@@ -92,6 +92,8 @@ def _baselines(ctx: Context, stack: contextlib.ExitStack, cap: c.Captured) -> li
         ("get.bare", lambda: c.bare(cap, w, logs, core), f"/v3/tokens/{cap.token_id}"),
         ("get.bare_uvloop", lambda: c.bare(cap, w, logs, core, uvloop=True),
          f"/v3/tokens/{cap.token_id}"),
+        ("get.bare_server", lambda: c.bare(cap, w, logs, core, low_level=True),
+         f"/v3/tokens/{cap.token_id}"),
         ("get.json_server", lambda: c.json_server(cap, w, logs, core), f"/tokens/{cap.token_id}"),
         ("get.fakeserver", lambda: c.fakeserver(w, logs, core, {cap.token_id: cap.obj()}),
          f"/api/objects/{cap.token_id}"),
