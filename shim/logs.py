@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from shim.keys import REQUEST_ID
 
 access = logging.getLogger("shim.access")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -50,15 +49,18 @@ def configure(level: str, fmt: str) -> None:
     _fast = FastAccess(handler, fmt == "json")
 
 
-def log_request(request: web.Request, status: int, seconds: float) -> None:
+def log_request(request: web.Request, status: int, seconds: float,
+                request_id: str | None = None) -> None:
     """The access line for a response the client got (after errors were rendered)."""
     if not access.isEnabledFor(logging.INFO):
         return
     values = (request.method, request.rel_url.raw_path[:512], status, round(seconds * 1000, 2),
-              request.get(REQUEST_ID), request.remote)
-    if _fast is not None and _fast.usable():
-        _fast.write(values)
-        return
+              request_id, request.remote)
+    if _fast is None or not _fast.write(values):
+        _emit(values)
+
+
+def _emit(values: tuple) -> None:
     access.info(ACCESS_MESSAGE, *values, extra={"fields": dict(zip(ACCESS_FIELDS, values))})
 
 
@@ -93,7 +95,6 @@ class FastAccess:
         self.formatter = handler.formatter
         self._second, self._stamp = -1, ""
         self._lines: list[tuple[float, tuple]] = []  # (time, ACCESS_FIELDS values)
-        self._scheduled = False
 
     def usable(self) -> bool:
         logger = access
@@ -106,18 +107,21 @@ class FastAccess:
                 and not handler.filters and handler.level <= logging.INFO
                 and handler.formatter is self.formatter)
 
-    def write(self, values: tuple) -> None:
-        """Queue the line of these ACCESS_FIELDS values; formatted when written."""
+    def write(self, values: tuple) -> bool:
+        """Queue the line of these ACCESS_FIELDS values (formatted when written); False,
+        queuing nothing, when the line must go through logging instead. Whether it may
+        is judged for the first line of a batch and again when the batch is written."""
+        if self._lines:
+            self._lines.append((time.time(), values))
+            return True
+        if not self.usable():
+            return False
         self._lines.append((time.time(), values))
-        if self._scheduled:
-            return
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop().call_later(FLUSH_DELAY, self.flush)
         except RuntimeError:
             self.flush()
-            return
-        self._scheduled = True
-        loop.call_later(FLUSH_DELAY, self.flush)
+        return True
 
     def line(self, created: float, values: tuple) -> str:
         message = ACCESS_MESSAGE % values
@@ -136,9 +140,12 @@ class FastAccess:
         return f"{self._stamp},{msecs:03d} INFO {access.name} {message}\n"
 
     def flush(self) -> None:
-        self._scheduled = False
         queued, self._lines = self._lines, []  # swapped first: another thread's record may
         if not queued:  # flush from its emit() while the loop appends
+            return
+        if not self.usable():  # logging was configured anew meanwhile (a test's capture)
+            for _, values in queued:
+                _emit(values)
             return
         line = self.line
         text = "".join([line(created, values) for created, values in queued])

@@ -161,7 +161,7 @@ def front_door(in_flight: InFlight, metrics: Metrics, body_timeout: float = 10.0
         finally:
             seconds = time.perf_counter() - started
             metrics.observe(request, status, seconds)
-            log_request(request, status, seconds)
+            log_request(request, status, seconds, given_id)
         return _edge_headers(request, finish(request, response))
 
     return middleware

@@ -111,7 +111,7 @@ class Replayer:
         response = web.Response(body=answer.body, headers=headers)
         seconds = time.perf_counter() - started
         self.metrics.replayed(answer.route, seconds)
-        log_request(request, 200, seconds)
+        log_request(request, 200, seconds, given)
         return response
 
     def _record(self, key: tuple, request: web.Request, response: web.StreamResponse,

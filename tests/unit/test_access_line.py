@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 
@@ -39,10 +40,26 @@ def test_queued_access_lines_are_written_in_order_when_flushed():
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter(logs.TEXT_FORMAT))
     fast = logs.FastAccess(handler, False)
-    fast.write(VALUES)  # no running loop: written at once
-    fast.write(VALUES[:2] + (404,) + VALUES[3:])
+    with only_handler(handler):
+        assert fast.write(VALUES)  # no running loop: written at once
+        assert fast.write(VALUES[:2] + (404,) + VALUES[3:])
     lines = stream.getvalue().splitlines()
     assert [line.split(" ")[6] for line in lines] == ["200", "404"]
+
+
+def test_a_line_goes_through_logging_when_another_handler_listens():
+    fast = logs.FastAccess(logging.StreamHandler(io.StringIO()), False)
+    assert fast.write(VALUES) is False  # not the root's one handler: log_request emits it
+
+
+@contextlib.contextmanager
+def only_handler(handler: logging.Handler):
+    root, saved = logging.getLogger(), logging.getLogger().handlers[:]
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = saved
 
 
 def test_a_capturing_handler_gets_the_record_as_before():
