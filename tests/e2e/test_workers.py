@@ -73,11 +73,22 @@ def children(pid: int) -> list[int]:
 
 
 def alive(pid: int) -> bool:
+    """Whether any thread of the process still runs. A killed process's main thread can be
+    a zombie while its other threads (the SQLite checkpoint's) are still exiting, and until
+    the last one has, the process's listening socket is open and takes connections, which
+    its close then resets."""
     try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        threads = os.listdir(f"/proc/{pid}/task")
     except FileNotFoundError:
         return False
+    for thread in threads:
+        try:
+            with open(f"/proc/{pid}/task/{thread}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    return True
+        except FileNotFoundError:
+            continue
+    return False
 
 
 def fresh_call(server: LiveServer, method: str, path: str, body=None, bearer=None,
