@@ -11,7 +11,7 @@ from typing import AsyncIterator, Callable
 
 from aiohttp import web
 
-from shim import audit, crypto, headers, replay
+from shim import audit, crypto, headers, replay, unparsed
 from shim.caches import keep_fresh
 from shim.client_certs import CLIENT_CERTS, ClientCerts
 from shim.config import Config, where
@@ -39,7 +39,6 @@ from shim.errors import ApiError
 from shim.store.factory import display_url, open_store
 from shim.store.base import Store, StoreUnavailable
 from shim.throttle import THROTTLE, LoginThrottle
-from shim.unparsed import install as answer_unparsable_requests
 
 
 def wall_clock_ms() -> int:
@@ -59,8 +58,8 @@ def create_app(
     app = web.Application(middlewares=[door], client_max_size=config.max_body_bytes)
     app[IN_FLIGHT] = in_flight
     app.on_response_prepare.append(headers.guard)  # no header may cost a response
-    answer_unparsable_requests(app)  # aiohttp's own 400 would quote the request's bytes
-    replay.install(app)  # a repeated token read answered before the Application
+    adjust_servers(app, unparsed.install,  # aiohttp's own 400 would quote the request's bytes
+                   functools.partial(replay.install, app=app))  # a repeated token read
     schemas = Schemas()
     store = store or open_store(config.db, workers=config.workers,
                                 pool_size=config.db_pool_size)
@@ -89,6 +88,21 @@ def create_app(
     add_routes(app)
     app.cleanup_ctx.append(functools.partial(_lifecycle, worker=worker))
     return app
+
+
+def adjust_servers(app: web.Application, *adjustments: Callable[[web.Server], None]) -> None:
+    """Run `adjustments` on every server built from `app` (the `serve` runner, each of
+    `--workers`, the tests' servers). aiohttp builds them in `Application._make_handler`
+    and offers no other hook, so that one method is wrapped, once."""
+    make_handler = app._make_handler
+
+    def make_server(**kwargs) -> web.Server:
+        server = make_handler(**kwargs)
+        for adjust in adjustments:
+            adjust(server)
+        return server
+
+    app._make_handler = make_server
 
 
 async def start_once(config: Config) -> None:

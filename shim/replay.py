@@ -54,16 +54,9 @@ class Answer(NamedTuple):
     rows: tuple[tuple[str, tuple], ...]  # (token id, the cached row object) it was built from
 
 
-def install(app: web.Application) -> None:
-    """Every server built from `app` (`serve`, `--workers`, the tests' servers) replays."""
-    make_handler = app._make_handler
-
-    def make_server(**kwargs) -> web.Server:
-        server = make_handler(**kwargs)
-        server.request_handler = Replayer(app).wrap(server.request_handler)
-        return server
-
-    app._make_handler = make_server
+def install(server: web.Server, app: web.Application) -> None:
+    """`server`, built from `app` (shim.app.adjust_servers), replays before the app."""
+    server.request_handler = Replayer(app).wrap(server.request_handler)
 
 
 class Replayer:

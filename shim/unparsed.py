@@ -7,9 +7,9 @@ Here the reply is the v3 face's JSON error naming the kind of fault, never the
 bytes, and the log line says the same.
 
 aiohttp has no setting for this answer: `RequestHandler.handle_error` builds it, and
-a handler is made per connection by the app's `Server`. `install` turns each server
-built from the app (by the `serve` runner, `--workers`, the tests' servers) into one
-whose connections use `Protocol`, aiohttp's handler with that one method replaced.
+a handler is made per connection by the app's `Server`. `install`, run on each server
+built from the app (shim.app.adjust_servers), turns it into one whose connections use
+`Protocol`, aiohttp's handler with that one method replaced.
 """
 
 from __future__ import annotations
@@ -30,16 +30,9 @@ log = logging.getLogger("shim")
 _DESCRIPTION = re.compile(r"[A-Za-z][A-Za-z ,()-]{0,79}")
 
 
-def install(app: web.Application) -> None:
-    """Make every server built from `app` answer unparsable requests with `Protocol`."""
-    make_handler = app._make_handler
-
-    def make_server(**kwargs) -> web.Server:
-        server = make_handler(**kwargs)
-        server.__class__ = _Server  # the same server, making our protocol
-        return server
-
-    app._make_handler = make_server
+def install(server: web.Server) -> None:
+    """Make `server` answer unparsable requests with `Protocol`."""
+    server.__class__ = _Server  # the same server, making our protocol
 
 
 class Protocol(RequestHandler):
