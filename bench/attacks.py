@@ -20,10 +20,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from bench import procs
 from bench.procs import free_port
 
 PASSWORD = "admin-password-1"
@@ -51,15 +50,8 @@ class Server:
 
     def call(self, method: str, path: str, body: bytes | None = None, bearer: str = "",
              ctype: str = "application/json", timeout: float = 120) -> tuple[int, bytes]:
-        request = urllib.request.Request(self.url + path, data=body, method=method)
-        request.add_header("Content-Type", ctype)
-        if bearer:
-            request.add_header("Authorization", f"Bearer {bearer}")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as err:
-            return err.code, err.read()
+        return procs.call(method, self.url + path, bearer=bearer or None, raw=body,
+                          headers={"Content-Type": ctype}, timeout=timeout)
 
     def stop(self) -> None:
         self.proc.terminate()

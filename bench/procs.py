@@ -113,10 +113,13 @@ def wait_ready(proc: Proc, url: str, headers: dict[str, str] | None = None,
 
 
 def call(method: str, url: str, body: Any = None, *, bearer: str | None = None,
-         headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, bytes]:
-    data = json.dumps(body).encode() if body is not None else None
+         headers: dict[str, str] | None = None, timeout: float = 30,
+         raw: bytes | None = None) -> tuple[int, bytes]:
+    """(status, body) of one request: `body` sent as JSON, or `raw` as it is (give its
+    Content-Type in `headers`)."""
+    data = json.dumps(body).encode() if body is not None else raw
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    if data is not None:
+    if body is not None:
         request.add_header("Content-Type", "application/json")
     if bearer:
         request.add_header("Authorization", f"Bearer {bearer}")
