@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +114,34 @@ class LiveServer:
                                  {"username": username, "password": password, **extra})
         assert status == 201, body
         return body["token"]
+
+
+def start_logged_in(servers: list[LiveServer]) -> list[LiveServer]:
+    """Start the servers together (they race to bootstrap the admin); each gets `.admin`,
+    an admin session."""
+    with ThreadPoolExecutor(len(servers)) as pool:
+        list(pool.map(LiveServer.start, servers))
+    for server in servers:
+        server.admin = server.login()
+    return servers
+
+
+def call_on_new_connection(port: int, method: str, path: str, body: Any = None,
+                           bearer: str | None = None, timeout: float = 30,
+                           context: ssl.SSLContext | None = None):
+    """(status, raw body, headers) of one request on a connection of its own: which
+    process of several on one port answers is the kernel's choice per connection."""
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=context) \
+        if context else http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Content-Type": "application/json"}
+    if bearer:
+        headers["Authorization"] = f"Bearer {bearer}"
+    try:
+        conn.request(method, path, json.dumps(body) if body is not None else None, headers)
+        resp = conn.getresponse()
+        return resp.status, resp.read(), resp.headers
+    finally:
+        conn.close()
 
 
 def _parse(raw: bytes) -> Any:

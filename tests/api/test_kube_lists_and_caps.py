@@ -63,12 +63,19 @@ async def test_a_continue_token_the_server_did_not_make_is_a_400(api, token):
     assert reply.status == 400 and reply.body["message"].startswith("continue key is not valid")
 
 
-async def test_a_list_longer_than_a_store_page_is_whole_and_in_name_order(make_api, config):
+async def with_ext_tokens(make_api, config, prefix: str, count: int):
+    """An admin Api whose user has `count` ext tokens named `<prefix>-0000` on (made
+    through the core, faster than over HTTP)."""
     api = await make_api(config, max_tokens_per_user=2000)
     core = api.client.server.app[CORE]
     actor = await principal_of(api, core)
-    for n in range(1100):
-        await core.ext_tokens.create(actor, Desired(name=f"bulk-{n:04d}"), NOW)
+    for n in range(count):
+        await core.ext_tokens.create(actor, Desired(name=f"{prefix}-{n:04d}"), NOW)
+    return api
+
+
+async def test_a_list_longer_than_a_store_page_is_whole_and_in_name_order(make_api, config):
+    api = await with_ext_tokens(make_api, config, "bulk", 1100)
     everything, meta = await names_of(api, "")
     assert everything == [f"bulk-{n:04d}" for n in range(1100)] and meta == {}
     paged, token = [], ""
@@ -82,11 +89,7 @@ async def test_a_list_longer_than_a_store_page_is_whole_and_in_name_order(make_a
 
 
 async def test_a_limit_above_a_page_returns_a_page_and_a_continue(make_api, config):
-    api = await make_api(config, max_tokens_per_user=2000)
-    core = api.client.server.app[CORE]
-    actor = await principal_of(api, core)
-    for n in range(520):
-        await core.ext_tokens.create(actor, Desired(name=f"p-{n:04d}"), NOW)
+    api = await with_ext_tokens(make_api, config, "p", 520)
     found, meta = await names_of(api, "limit=100000")
     assert len(found) == 500 and meta["remainingItemCount"] == 20
 

@@ -6,17 +6,15 @@ libpq multi-host URL of both; and a PostgreSQL restart under a replica.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import aiohttp
 import asyncpg
 import pytest
 
-from tests.live import LiveServer
+from tests.live import LiveServer, call_on_new_connection, start_logged_in
 from tests.pg import start_server, start_standby
 
 WRITERS = 8  # concurrent token creations, spread over both replicas
@@ -72,11 +70,7 @@ def failover(tmp_path_factory):
         # admin creates well over a thousand tokens here: above the per-user cap's default
         env = {"TOKEN_SHIM_CACHE_REFRESH_INTERVAL": "2", "TOKEN_SHIM_MAX_TOKENS_PER_USER": "0"}
         workdir = tmp_path_factory.mktemp("failover")
-        replicas = [LiveServer(workdir, db=url, env=env) for _ in range(2)]
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(LiveServer.start, replicas))
-        for server in replicas:
-            server.admin = server.login()
+        replicas = start_logged_in([LiveServer(workdir, db=url, env=env) for _ in range(2)])
         run = Failover(replicas)
         asyncio.run(_write_through_failover(run, primary, standby))
         yield run
@@ -200,13 +194,6 @@ def test_a_postgresql_restart_answers_503_with_retry_after_then_recovers(tmp_pat
 
 def _call(live: LiveServer, method: str, path: str, body=None, bearer=None):
     """(status, parsed body, headers)."""
-    conn = http.client.HTTPConnection("127.0.0.1", live.port, timeout=BOUND)
-    headers = {"Content-Type": "application/json"}
-    if bearer:
-        headers["Authorization"] = f"Bearer {bearer}"
-    try:
-        conn.request(method, path, json.dumps(body) if body is not None else None, headers)
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read() or b"null"), dict(resp.headers)
-    finally:
-        conn.close()
+    status, raw, headers = call_on_new_connection(live.port, method, path, body, bearer,
+                                                  timeout=BOUND)
+    return status, json.loads(raw or b"null"), dict(headers)

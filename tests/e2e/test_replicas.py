@@ -6,13 +6,12 @@ import asyncio
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import asyncpg
 import pytest
 
-from tests.live import LiveServer
+from tests.live import LiveServer, start_logged_in
 
 MAX_TTL = "auth-token-max-ttl-minutes"
 REFRESH_INTERVAL = 2.0  # cache_refresh_interval of both replicas: the staleness bound
@@ -39,11 +38,7 @@ def replicas(tmp_path_factory, db):
     """
     env = {"TOKEN_SHIM_CACHE_REFRESH_INTERVAL": str(REFRESH_INTERVAL)}
     workdir = tmp_path_factory.mktemp("replicas")
-    servers = [LiveServer(workdir, db=db, env=env) for _ in range(2)]
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(LiveServer.start, servers))
-    for server in servers:
-        server.admin = server.login()
+    servers = start_logged_in([LiveServer(workdir, db=db, env=env) for _ in range(2)])
     yield servers
     for server in servers:
         server.stop()

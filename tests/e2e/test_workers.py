@@ -9,7 +9,6 @@ which worker answered.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
 import os
 import re
@@ -23,7 +22,7 @@ import time
 import aiohttp
 import pytest
 
-from tests.live import LiveServer
+from tests.live import LiveServer, call_on_new_connection
 
 WORKERS = 2
 MAX_TTL = "/v3/settings/auth-token-max-ttl-minutes"
@@ -94,19 +93,11 @@ def alive(pid: int) -> bool:
 def fresh_call(server: LiveServer, method: str, path: str, body=None, bearer=None,
                context: ssl.SSLContext | None = None):
     """(status, parsed body, the answering worker's request id prefix), on a new connection."""
-    conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=30, context=context) \
-        if context else http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    headers = {"Content-Type": "application/json"}
-    if bearer:
-        headers["Authorization"] = f"Bearer {bearer}"
-    try:
-        conn.request(method, path, json.dumps(body) if body is not None else None, headers)
-        resp = conn.getresponse()
-        raw, kind = resp.read(), resp.headers.get("Content-Type", "")
-        body = json.loads(raw) if raw and kind.startswith("application/json") else raw.decode()
-        return resp.status, body, resp.headers["X-Request-Id"][:PREFIX]
-    finally:
-        conn.close()
+    status, raw, headers = call_on_new_connection(server.port, method, path, body, bearer,
+                                                  context=context)
+    kind = headers.get("Content-Type", "")
+    body = json.loads(raw) if raw and kind.startswith("application/json") else raw.decode()
+    return status, body, headers["X-Request-Id"][:PREFIX]
 
 
 def test_two_workers_serve_one_port_over_fresh_connections(server):
