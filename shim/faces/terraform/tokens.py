@@ -79,11 +79,11 @@ async def get_token(request: web.Request) -> web.Response:
     token = await http.core(request).tokens.get(http.principal(request), request.match_info["id"])
     body, renew, before = echo_json(token)
     now = http.now(request)
-    if not renew:  # a renewal window's answer changes with time alone: never replayed
-        http.replayable(request, token, now)
-        return http.respond_json(body, headers=http.etag(token.version))
-    reason = policy.renewal_reason(token.enabled, token.created, token.ttl, before, now)
+    reason = (policy.renewal_reason(token.enabled, token.created, token.ttl, before, now)
+              if renew else None)
     if reason is None:
+        if not renew:  # with a renewal window, time alone changes the answer: not replayed
+            http.replayable(request, token, now)
         return http.respond_json(body, headers=http.etag(token.version))
     doc = token_echo(token)
     if request.query.get("renewal") == "field":
