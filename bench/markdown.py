@@ -18,7 +18,13 @@ HOW = """\
   (two alternating bodies for the setting PUT, so that every request writes).
   token-shim runs with token hashing on (`PUT /v3/features/token-hashing`), so
   every authentication verifies a salted SHA-256. The token read is one created
-  on the Terraform face; it authenticates as itself. The baselines serve the
+  on the Terraform face; it authenticates as itself. Every GET repeats the one
+  before, so token-shim answers it from the memo of its last answer
+  (`shim/replay.py`: no authentication, no rendering) except once a second per
+  token, when the read writes the token's last use and goes the whole way; the
+  scale group's reads (1,000 tokens in turn at 100/s: each read every 10 s, its
+  last use due) always go the whole way.
+  The baselines serve the
   body token-shim returned for that GET: the bare aiohttp handler
   (`bench/bare_aiohttp.py`: one header check, no store, no access log),
   json-server 0.17.4 (`db.json` = `{{"tokens": [<that object>]}}`), and the
